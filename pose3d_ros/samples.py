@@ -1,0 +1,87 @@
+"""Real sample photographs from Debian's ``opencv-doc`` package, cached on first use.
+
+Neither images nor third-party files are committed to this repository: the package is
+downloaded with ``apt-get download`` (no root needed for that step, but on a machine
+whose package lists were never fetched ``apt-get update`` runs first when we are root),
+unpacked with ``dpkg-deb -x`` and the few images we use are copied into the cache:
+
+``$POSE3D_SAMPLE_DIR``, else ``$XDG_CACHE_HOME/pose3d_ros/samples``.
+"""
+
+import os
+from pathlib import Path
+import shutil
+import subprocess
+import tempfile
+from typing import Iterable, Sequence
+
+DEBIAN_PACKAGE = 'opencv-doc'
+PACKAGE_DATA_DIR = 'usr/share/doc/opencv-doc/examples/data'
+
+PERSON_IMAGES = ('messi5.jpg',)  # one player in front, a small crowd behind
+NO_PERSON_IMAGES = ('pic1.png', 'pic2.png', 'pic3.png', 'pic4.png', 'pic5.png', 'pic6.png',
+                    'fruits.jpg', 'building.jpg')
+ALL_IMAGES = PERSON_IMAGES + NO_PERSON_IMAGES
+DEFAULT_IMAGE = 'messi5.jpg'
+
+
+class SampleError(RuntimeError):
+    """The sample images could not be obtained; the message says what to do."""
+
+
+def sample_dir() -> Path:
+    """Directory holding the cached sample images."""
+    if os.environ.get('POSE3D_SAMPLE_DIR'):
+        return Path(os.environ['POSE3D_SAMPLE_DIR']).expanduser()
+    cache = os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache'
+    return Path(cache) / 'pose3d_ros' / 'samples'
+
+
+def _run(command: Sequence[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(list(command), cwd=cwd, capture_output=True, text=True)
+
+
+def _download_deb(workdir: Path) -> Path:
+    result = _run(['apt-get', 'download', DEBIAN_PACKAGE], workdir)
+    if result.returncode != 0 and hasattr(os, 'geteuid') and os.geteuid() == 0:
+        _run(['apt-get', 'update'], workdir)  # a fresh machine has no package lists yet
+        result = _run(['apt-get', 'download', DEBIAN_PACKAGE], workdir)
+    debs = sorted(workdir.glob(f'{DEBIAN_PACKAGE}_*.deb'))
+    if result.returncode != 0 or not debs:
+        raise SampleError(
+            f'could not download the Debian package {DEBIAN_PACKAGE} with apt-get '
+            f'({result.stderr.strip().splitlines()[-1:] or "no output"}). Run `apt-get update` '
+            f'(as root) and retry, or copy {", ".join(ALL_IMAGES)} from '
+            f'/{PACKAGE_DATA_DIR} of that package into {sample_dir()}.')
+    return debs[0]
+
+
+def fetch_samples(names: Iterable[str] = ALL_IMAGES) -> Path:
+    """Make the named sample images present in :func:`sample_dir`; return that directory."""
+    target = sample_dir()
+    if all((target / name).is_file() for name in names):
+        return target
+    # One download serves every sample: take all that are missing, not only those asked.
+    missing = [n for n in dict.fromkeys([*names, *ALL_IMAGES]) if not (target / n).is_file()]
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix='pose3d-samples-') as scratch:
+        work = Path(scratch)
+        deb = _download_deb(work)
+        unpack = _run(['dpkg-deb', '-x', str(deb), str(work / 'root')], work)
+        if unpack.returncode != 0:
+            raise SampleError(f'dpkg-deb could not unpack {deb.name}: {unpack.stderr.strip()}')
+        for name in missing:
+            source = work / 'root' / PACKAGE_DATA_DIR / name
+            if not source.is_file():
+                raise SampleError(f'{deb.name} has no {PACKAGE_DATA_DIR}/{name}')
+            temporary = target / f'.{name}.partial'
+            shutil.copyfile(source, temporary)
+            os.replace(temporary, target / name)
+    return target
+
+
+def sample_path(name: str = DEFAULT_IMAGE) -> Path:
+    """Path of one cached sample image, fetching the package on first use."""
+    if name not in ALL_IMAGES:
+        raise ValueError(f'unknown sample image {name!r}; known: {", ".join(ALL_IMAGES)}')
+    return fetch_samples([name]) / name

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Create or update the local virtual environment .venv with the pinned dependencies,
+# install this package into it (editable) and fetch the model files.
+# Usage: scripts/bootstrap.sh [requirements file]   (default: requirements.txt)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+requirements="${1:-requirements.txt}"
+python="${PYTHON:-python3}"
+
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+# Installing is a no-op when everything pinned is already there.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+.venv/bin/python -m pose3d_ros.cli.models fetch

@@ -1,0 +1,25 @@
+"""Shared fixtures: the verified model directory and the cached real sample images."""
+
+from pathlib import Path
+
+import pytest
+
+from pose3d_ros.models.blazepose import MODEL_FILES
+from pose3d_ros.models.store import resolve_model_dir, verify
+from pose3d_ros.samples import fetch_samples
+
+
+@pytest.fixture(scope='session')
+def model_dir() -> Path:
+    """Directory with intact model files; fails (never skips) when they are missing."""
+    problems = {name: p for name, p in verify(MODEL_FILES).items() if p}
+    if problems:
+        pytest.fail(f'model files not ready ({problems}); run `pose3d-models fetch` '
+                    '(scripts/test.sh does this)')
+    return resolve_model_dir()
+
+
+@pytest.fixture(scope='session')
+def sample_dir() -> Path:
+    """Directory with the real sample photographs from Debian's opencv-doc."""
+    return fetch_samples()
