@@ -1,4 +1,5 @@
-"""Real sample photographs from Debian's ``opencv-doc`` package, cached on first use.
+"""
+Real sample photographs from Debian's ``opencv-doc`` package, cached on first use.
 
 Neither images nor third-party files are committed to this repository: the package is
 downloaded with ``apt-get download`` (no root needed for that step, but on a machine

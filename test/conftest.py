@@ -2,11 +2,10 @@
 
 from pathlib import Path
 
-import pytest
-
 from pose3d_ros.models.blazepose import MODEL_FILES
 from pose3d_ros.models.store import resolve_model_dir, verify
 from pose3d_ros.samples import fetch_samples
+import pytest
 
 
 @pytest.fixture(scope='session')

@@ -4,11 +4,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
-import torch
-
 from pose3d_ros.models.blazepose import NETWORKS, NetworkSpec
 from pose3d_ros.tflite.parity import compare_with_litert, parity_inputs
+import pytest
+import torch
 
 # The landmark network's segmentation logits are so ill-conditioned that float32 rounding
 # alone moves them by more than 1e-4 of their range (docs/tflite-parity.md): LiteRT's own

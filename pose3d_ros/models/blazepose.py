@@ -1,4 +1,5 @@
-"""The bundled BlazePose GHUM 3D networks: files, preprocessing, outputs and skeleton.
+"""
+The bundled BlazePose GHUM 3D networks: files, preprocessing, outputs and skeleton.
 
 Everything later code needs to know about these networks lives here, next to the pinned
 weights (as torchvision keeps transforms and keypoint names with its weight enums): input
@@ -27,14 +28,21 @@ class OutputSpec:
 
 @dataclass(frozen=True)
 class NetworkSpec:
-    """A pinned network file with its preprocessing and output description.
+    """
+    A pinned network file with its preprocessing and output description.
 
-    Attributes:
-        name: Short name used in logs and benchmarks.
-        file: The pinned model file.
-        input_size: Network input (height, width) in pixels.
-        input_range: Value range the RGB input is scaled to, (low, high) for 0 and 255.
-        outputs: Outputs in the order the torch module returns them.
+    Attributes
+    ----------
+    name
+        Short name used in logs and benchmarks.
+    file
+        The pinned model file.
+    input_size
+        Network input (height, width) in pixels.
+    input_range
+        Value range the RGB input is scaled to, (low, high) for 0 and 255.
+    outputs
+        Outputs in the order the torch module returns them.
 
     """
 
@@ -45,14 +53,18 @@ class NetworkSpec:
     outputs: Tuple[OutputSpec, ...]
 
     def load(self, model_dir: Optional[PathLike] = None) -> fx.GraphModule:
-        """Verify the file's digest and build the torch module (CPU, float32, eval mode).
+        """
+        Verify the file's digest and build the torch module (CPU, float32, eval mode).
 
         The module maps ``(N, 3, H, W)`` RGB scaled to :attr:`input_range` to a tuple of
         tensors shaped ``(N, *output.shape)`` in the order of :attr:`outputs`.
 
-        Raises:
-            ModelFileError: The file is missing or altered (the message gives the fix).
-            ValueError: The file is not a readable TFLite model.
+        Raises
+        ------
+        ModelFileError
+            The file is missing or altered (the message gives the fix).
+        ValueError
+            The file is not a readable TFLite model.
 
         """
         return load_tflite_module(str(verified_path(self.file, model_dir)),
@@ -93,7 +105,7 @@ POSE_LANDMARK_FULL = NetworkSpec(
         OutputSpec('Identity_2', (1, 256, 256), 'segmentation logits'),
         OutputSpec('Identity_3', (39, 64, 64), 'landmark heatmaps (for refinement)'),
         OutputSpec('Identity_4', (117,),
-                   '39 world landmarks x (x, y, z), metres, hip-centred, in the crop\'s '
+                   "39 world landmarks x (x, y, z), metres, hip-centred, in the crop's "
                    'rotated frame (x right, y down, z away from the camera)'),
     ),
 )

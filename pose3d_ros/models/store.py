@@ -1,4 +1,5 @@
-"""Obtain, cache and verify model files (no ROS, no torch).
+"""
+Obtain, cache and verify model files (no ROS, no torch).
 
 The BlazePose networks are taken from the PyPI wheel ``mediapipe==0.10.14``, the last
 release that ships them (Apache-2.0). The wheel is downloaded with pip (``--no-deps``,
@@ -91,11 +92,14 @@ def verify(models: Sequence[ModelFile],
 
 
 def verified_path(model: ModelFile, model_dir: Optional[PathLike] = None) -> Path:
-    """Return the path of an intact model file.
+    """
+    Return the path of an intact model file.
 
-    Raises:
-        ModelFileError: If the file is missing or does not match its pinned digest; the
-            message says which command repairs it.
+    Raises
+    ------
+    ModelFileError
+        If the file is missing or does not match its pinned digest; the
+        message says which command repairs it.
 
     """
     directory = resolve_model_dir(model_dir)
@@ -154,25 +158,36 @@ def fetch(models: Sequence[ModelFile], model_dir: Optional[PathLike] = None,
           wheel: Optional[PathLike] = None, force: bool = False,
           downloader: Callable[[Path], Path] = download_wheel,
           log: Callable[[str], None] = print) -> Path:
-    """Make every model file present and intact in the model directory.
+    """
+    Make every model file present and intact in the model directory.
 
     Idempotent: intact files are kept and nothing is downloaded when all are present.
     Atomic: each file is written to a temporary name and renamed only after its digest
     matched, so an interrupted fetch never leaves a partial model file.
 
-    Args:
-        models: The files to provide.
-        model_dir: Target directory (see the module docstring for the default).
-        wheel: A local copy of the mediapipe wheel to extract instead of downloading.
-        force: Replace files even if they are intact.
-        downloader: Called with a temporary directory to obtain the wheel.
-        log: Progress messages.
+    Parameters
+    ----------
+    models
+        The files to provide.
+    model_dir
+        Target directory (see the module docstring for the default).
+    wheel
+        A local copy of the mediapipe wheel to extract instead of downloading.
+    force
+        Replace files even if they are intact.
+    downloader
+        Called with a temporary directory to obtain the wheel.
+    log
+        Progress messages.
 
-    Returns:
-        The model directory.
+    Returns
+    -------
+    The model directory.
 
-    Raises:
-        ModelFileError: If the wheel cannot be obtained or its members do not match.
+    Raises
+    ------
+    ModelFileError
+        If the wheel cannot be obtained or its members do not match.
 
     """
     directory = resolve_model_dir(model_dir)

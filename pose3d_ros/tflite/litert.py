@@ -1,4 +1,5 @@
-"""The official TFLite runtime (LiteRT) behind the same calling convention as our modules.
+"""
+The official TFLite runtime (LiteRT) behind the same calling convention as our modules.
 
 Used as the reference our PyTorch execution is checked and benchmarked against. LiteRT is
 imported lazily, so the rest of the package works without it.
@@ -11,13 +12,18 @@ import numpy as np
 
 
 class LiteRTRunner:
-    """Run a ``.tflite`` file with LiteRT on NCHW batches, returning our output layout.
+    """
+    Run a ``.tflite`` file with LiteRT on NCHW batches, returning our output layout.
 
-    Args:
-        path: The model file.
-        num_threads: CPU threads for the interpreter.
-        reference_kernels: Use TFLite's reference kernels instead of the default
-            optimised CPU path (XNNPACK); slow, but an independent second implementation.
+    Parameters
+    ----------
+    path
+        The model file.
+    num_threads
+        CPU threads for the interpreter.
+    reference_kernels
+        Use TFLite's reference kernels instead of the default
+        optimised CPU path (XNNPACK); slow, but an independent second implementation.
 
     """
 

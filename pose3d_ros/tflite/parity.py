@@ -1,4 +1,5 @@
-"""Compare a torch module with LiteRT on the same inputs, output by output.
+"""
+Compare a torch module with LiteRT on the same inputs, output by output.
 
 Shared by the parity tests and ``bench/parity.py`` so that the figures reported are the
 figures tested.
@@ -19,14 +20,20 @@ RELATIVE_TOLERANCE = 1e-4  # max |torch - LiteRT| allowed, as a fraction of the 
 
 @dataclass(frozen=True)
 class OutputParity:
-    """Agreement of one output tensor over a batch of inputs.
+    """
+    Agreement of one output tensor over a batch of inputs.
 
-    Attributes:
-        name: Output name.
-        max_abs_diff: max |torch - LiteRT (XNNPACK)| over all elements and samples.
-        value_range: max - min of the LiteRT output over all samples (its range).
-        litert_spread: max |LiteRT XNNPACK - LiteRT reference kernels|: how closely the
-            official runtime agrees with itself in float32.
+    Attributes
+    ----------
+    name
+        Output name.
+    max_abs_diff
+        max |torch - LiteRT (XNNPACK)| over all elements and samples.
+    value_range
+        max - min of the LiteRT output over all samples (its range).
+    litert_spread
+        max |LiteRT XNNPACK - LiteRT reference kernels|: how closely the
+        official runtime agrees with itself in float32.
 
     """
 
@@ -42,18 +49,19 @@ class OutputParity:
 
     @property
     def within_tolerance(self) -> bool:
-        """True if max_abs_diff <= RELATIVE_TOLERANCE x range."""
+        """Tell whether max_abs_diff <= RELATIVE_TOLERANCE x range."""
         return self.max_abs_diff <= RELATIVE_TOLERANCE * self.value_range
 
     @property
     def within_runtime_spread(self) -> bool:
-        """True if we differ from LiteRT no more than its two kernel sets differ."""
+        """Tell whether we differ from LiteRT no more than its two kernel sets differ."""
         return self.max_abs_diff <= self.litert_spread
 
 
 def parity_inputs(input_size: Sequence[int], input_range: Sequence[float],
-                photo_rgb: np.ndarray, num_random: int, seed: int = 0) -> np.ndarray:
-    """Build an (1 + num_random, 3, H, W) float32 batch: a real photo, then uniform noise.
+                  photo_rgb: np.ndarray, num_random: int, seed: int = 0) -> np.ndarray:
+    """
+    Build an (1 + num_random, 3, H, W) float32 batch: a real photo, then uniform noise.
 
     The photo is centre-cropped to a square and resized to ``input_size``; every sample is
     scaled to ``input_range``, the value range the network was trained on.

@@ -1,4 +1,5 @@
-"""Read a TFLite flatbuffer into a plain, framework-free graph description.
+"""
+Read a TFLite flatbuffer into a plain, framework-free graph description.
 
 Constant sub-graphs are folded while reading: sparse constants are densified (TFLite
 sparsity format, see :mod:`.sparsity`) and DEQUANTIZE / DENSIFY operators whose inputs
@@ -33,7 +34,8 @@ NUMPY_DTYPES = {
     TensorType.BOOL: np.bool_,
 }
 
-FUSED_ACTIVATIONS = {0: 'none', 1: 'relu', 2: 'relu_n1_to_1', 3: 'relu6', 4: 'tanh'}
+# TANH (4) and SIGN_BIT (5) are rejected: LiteRT's kernels do not apply them when fused.
+FUSED_ACTIVATIONS = {0: 'none', 1: 'relu', 2: 'relu_n1_to_1', 3: 'relu6'}
 
 PADDINGS = {0: 'same', 1: 'valid'}
 
@@ -46,13 +48,19 @@ SPARSE_VECTORS = {
 
 @dataclass(frozen=True)
 class TensorInfo:
-    """A tensor's static description.
+    """
+    A tensor's static description.
 
-    Attributes:
-        index: Index in the subgraph's tensor table.
-        name: Tensor name from the converter.
-        shape: Static shape, TFLite layout (NHWC for images).
-        dtype: Numpy dtype of the stored or computed values.
+    Attributes
+    ----------
+    index
+        Index in the subgraph's tensor table.
+    name
+        Tensor name from the converter.
+    shape
+        Static shape, TFLite layout (NHWC for images).
+    dtype
+        Numpy dtype of the stored or computed values.
 
     """
 
@@ -64,14 +72,21 @@ class TensorInfo:
 
 @dataclass(frozen=True)
 class Operator:
-    """One runtime operator.
+    """
+    One runtime operator.
 
-    Attributes:
-        index: Position in the flatbuffer's operator list.
-        opcode: Builtin operator name, e.g. ``'CONV_2D'``.
-        inputs: Input tensor indices (-1 for an omitted optional input).
-        outputs: Output tensor indices.
-        options: Decoded builtin options (see ``_OPTION_READERS``).
+    Attributes
+    ----------
+    index
+        Position in the flatbuffer's operator list.
+    opcode
+        Builtin operator name, e.g. ``'CONV_2D'``.
+    inputs
+        Input tensor indices (-1 for an omitted optional input).
+    outputs
+        Output tensor indices.
+    options
+        Decoded builtin options (see ``_OPTION_READERS``).
 
     """
 
@@ -84,14 +99,21 @@ class Operator:
 
 @dataclass
 class Graph:
-    """A TFLite subgraph after constant folding.
+    """
+    A TFLite subgraph after constant folding.
 
-    Attributes:
-        tensors: Every tensor of the subgraph, by index.
-        constants: Folded constant values by tensor index (dense, dequantized).
-        operators: Runtime operators in execution order.
-        inputs: Graph input tensor indices.
-        outputs: Graph output tensor indices.
+    Attributes
+    ----------
+    tensors
+        Every tensor of the subgraph, by index.
+    constants
+        Folded constant values by tensor index (dense, dequantized).
+    operators
+        Runtime operators in execution order.
+    inputs
+        Graph input tensor indices.
+    outputs
+        Graph output tensor indices.
 
     """
 
@@ -294,13 +316,17 @@ class _Reader:
 
 
 def read_tflite(source: Union[str, Path, bytes]) -> Graph:
-    """Read a ``.tflite`` file (or its bytes) into a constant-folded :class:`Graph`.
+    """
+    Read a ``.tflite`` file (or its bytes) into a constant-folded :class:`Graph`.
 
-    Raises:
-        FileNotFoundError: If ``source`` is a path that does not exist.
-        ValueError: If the data is not a readable TFLite model (wrong identifier,
-            truncated or corrupt flatbuffer), or uses an operator this package does not
-            implement; the message names the file and the problem.
+    Raises
+    ------
+    FileNotFoundError
+        If ``source`` is a path that does not exist.
+    ValueError
+        If the data is not a readable TFLite model (wrong identifier,
+        truncated or corrupt flatbuffer), or uses an operator this package does not
+        implement; the message names the file and the problem.
 
     """
     if isinstance(source, bytes):

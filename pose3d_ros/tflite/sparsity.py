@@ -1,4 +1,5 @@
-"""Decode TFLite sparse tensors (the ``SparsityParameters`` format) into dense arrays.
+"""
+Decode TFLite sparse tensors (the ``SparsityParameters`` format) into dense arrays.
 
 TFLite stores a sparse constant as a walk over ``len(traversal_order)`` levels. Levels
 ``0 .. rank-1`` are the tensor's own dimensions (in traversal order); further levels are
@@ -19,13 +20,19 @@ import numpy as np
 
 @dataclass(frozen=True)
 class DimensionMetadata:
-    """One level of a sparse tensor's traversal.
+    """
+    One level of a sparse tensor's traversal.
 
-    Attributes:
-        dense: True for a DENSE level, False for SPARSE_CSR.
-        dense_size: Number of coordinates of a DENSE level.
-        segments: SPARSE_CSR row pointers, shape (number of parent positions + 1,).
-        indices: SPARSE_CSR coordinates, shape (number of stored entries,).
+    Attributes
+    ----------
+    dense
+        True for a DENSE level, False for SPARSE_CSR.
+    dense_size
+        Number of coordinates of a DENSE level.
+    segments
+        SPARSE_CSR row pointers, shape (number of parent positions + 1,).
+    indices
+        SPARSE_CSR coordinates, shape (number of stored entries,).
 
     """
 
@@ -42,21 +49,31 @@ def densify(
     block_map: Sequence[int],
     dim_metadata: Sequence[DimensionMetadata],
 ) -> np.ndarray:
-    """Expand a TFLite sparse tensor into a dense array of ``shape``.
+    """
+    Expand a TFLite sparse tensor into a dense array of ``shape``.
 
-    Args:
-        values: The stored (non-zero) values, 1-D, in traversal order.
-        shape: Dense shape of the tensor.
-        traversal_order: Order in which the levels are walked; entries ``>= len(shape)``
-            name block dimensions.
-        block_map: For each block dimension, the original dimension it subdivides.
-        dim_metadata: One entry per level, in traversal order.
+    Parameters
+    ----------
+    values
+        The stored (non-zero) values, 1-D, in traversal order.
+    shape
+        Dense shape of the tensor.
+    traversal_order
+        Order in which the levels are walked; entries ``>= len(shape)``
+        name block dimensions.
+    block_map
+        For each block dimension, the original dimension it subdivides.
+    dim_metadata
+        One entry per level, in traversal order.
 
-    Returns:
-        The dense array, with ``values.dtype``; positions not stored are zero.
+    Returns
+    -------
+    The dense array, with ``values.dtype``; positions not stored are zero.
 
-    Raises:
-        ValueError: If the sparsity description is inconsistent with ``shape`` or ``values``.
+    Raises
+    ------
+    ValueError
+        If the sparsity description is inconsistent with ``shape`` or ``values``.
 
     """
     rank = len(shape)

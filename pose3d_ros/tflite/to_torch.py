@@ -1,4 +1,5 @@
-"""Build a ``torch.nn.Module`` that executes a TFLite :class:`~.reader.Graph` natively.
+"""
+Build a ``torch.nn.Module`` that executes a TFLite :class:`~.reader.Graph` natively.
 
 The module is a :class:`torch.fx.GraphModule`: the TFLite graph is translated once, at
 load, into generated Python whose ``forward`` is a straight sequence of torch calls (no
@@ -29,7 +30,7 @@ NHWC_TO_NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}
 
 
 def _same_padding(size: int, kernel: int, stride: int, dilation: int) -> Tuple[int, int]:
-    """TFLite SAME padding (before, after) for one spatial dimension."""
+    """Return TFLite's SAME padding (before, after) for one spatial dimension."""
     out = math.ceil(size / stride)
     total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
     return total // 2, total - total // 2
@@ -41,12 +42,12 @@ def _relu_n1_to_1(x: torch.Tensor) -> torch.Tensor:
 
 ACTIVATIONS: Dict[str, Optional[Callable[[torch.Tensor], torch.Tensor]]] = {
     'none': None, 'relu': F.relu, 'relu6': F.relu6, 'relu_n1_to_1': _relu_n1_to_1,
-    'tanh': torch.tanh,
 }
 
 
 def _depth_to_space(x: torch.Tensor, block: int) -> torch.Tensor:
-    """TFLite DEPTH_TO_SPACE (DCR order) on an NCHW tensor.
+    """
+    Apply TFLite's DEPTH_TO_SPACE (DCR order) to an NCHW tensor.
 
     Input channel ``(i * block + j) * C + c`` goes to output channel ``c`` at spatial
     offset ``(i, j)``; ``torch.pixel_shuffle`` uses the other (CRD) order.
@@ -278,18 +279,25 @@ class _Builder:
 
 
 def build_module(graph: Graph, class_name: str = 'TFLiteModule') -> fx.GraphModule:
-    """Translate a constant-folded TFLite graph into an inference-mode torch module.
+    """
+    Translate a constant-folded TFLite graph into an inference-mode torch module.
 
-    Args:
-        graph: Output of :func:`~.reader.read_tflite`.
-        class_name: Name of the generated module class (shown in ``print(module)``).
+    Parameters
+    ----------
+    graph
+        Output of :func:`~.reader.read_tflite`.
+    class_name
+        Name of the generated module class (shown in ``print(module)``).
 
-    Returns:
-        A module mapping ``(N, C, H, W)`` float input(s) to a tuple of outputs in the
-        graph's output order (see the module docstring for layouts).
+    Returns
+    -------
+    A module mapping ``(N, C, H, W)`` float input(s) to a tuple of outputs in the
+    graph's output order (see the module docstring for layouts).
 
-    Raises:
-        ValueError: If the graph uses an operator configuration that is not supported.
+    Raises
+    ------
+    ValueError
+        If the graph uses an operator configuration that is not supported.
 
     """
     return _Builder(graph).build(class_name)
