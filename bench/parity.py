@@ -1,0 +1,46 @@
+"""
+Report how closely our PyTorch execution matches LiteRT, output by output.
+
+For each network: a real photograph (messi5.jpg, centre crop) and random inputs, the max
+|torch - LiteRT| per output, the output's range, their ratio (the tested tolerance is
+1e-4) and LiteRT's own spread (XNNPACK vs its reference kernels). With ``--device cuda``
+the torch side runs on the GPU in float32 (TF32 off) or, with ``--fp16``, half precision.
+
+Usage: python bench/parity.py [--device cpu|cuda] [--fp16]
+"""
+
+import argparse
+
+import cv2
+from pose3d_ros.models.blazepose import NETWORKS
+from pose3d_ros.models.store import verified_path
+from pose3d_ros.samples import sample_path
+from pose3d_ros.tflite.parity import compare_with_litert, parity_inputs, RELATIVE_TOLERANCE
+import torch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--fp16', action='store_true')
+    args = parser.parse_args()
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    photo = cv2.cvtColor(cv2.imread(str(sample_path('messi5.jpg'))), cv2.COLOR_BGR2RGB)
+    print(f'torch {torch.__version__}, device {args.device}, '
+          f'{"float16" if args.fp16 else "float32"}; tolerance {RELATIVE_TOLERANCE:g} x range')
+    print(f'{"network":20s} {"output":11s} {"inputs":7s} {"max|diff|":>10s} {"range":>9s} '
+          f'{"diff/range":>10s} {"LiteRT spread":>13s}')
+    for network in NETWORKS:
+        module = network.load().to(args.device, torch.float16 if args.fp16 else torch.float32)
+        batch = parity_inputs(network.input_size, network.input_range, photo, 3)
+        for label, inputs in (('photo', batch[:1]), ('random', batch[1:]), ('all', batch)):
+            results = compare_with_litert(module, verified_path(network.file), inputs,
+                                          [o.name for o in network.outputs])
+            for r in results:
+                print(f'{network.name:20s} {r.name:11s} {label:7s} {r.max_abs_diff:10.3g} '
+                      f'{r.value_range:9.3g} {r.relative:10.2e} {r.litert_spread:13.3g}')
+
+
+if __name__ == '__main__':
+    main()
