@@ -4,9 +4,10 @@ Report how closely our PyTorch execution matches LiteRT, output by output.
 For each network: a real photograph (messi5.jpg, centre crop) and random inputs, the max
 |torch - LiteRT| per output, the output's range, their ratio (the tested tolerance is
 1e-4) and LiteRT's own spread (XNNPACK vs its reference kernels). With ``--device cuda``
-the torch side runs on the GPU in float32 (TF32 off) or, with ``--fp16``, half precision.
+the torch side runs on the GPU (TF32 off); ``--precision`` runs it in float16 or float64
+(float64 shows how far float32 rounding alone moves each output).
 
-Usage: python bench/parity.py [--device cpu|cuda] [--fp16]
+Usage: python bench/parity.py [--device cpu|cuda] [--precision fp32|fp16|fp64]
 """
 
 import argparse
@@ -18,21 +19,23 @@ from pose3d_ros.samples import sample_path
 from pose3d_ros.tflite.parity import compare_with_litert, parity_inputs, RELATIVE_TOLERANCE
 import torch
 
+DTYPES = {'fp16': torch.float16, 'fp32': torch.float32, 'fp64': torch.float64}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--fp16', action='store_true')
+    parser.add_argument('--precision', choices=sorted(DTYPES), default='fp32')
     args = parser.parse_args()
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
     photo = cv2.cvtColor(cv2.imread(str(sample_path('messi5.jpg'))), cv2.COLOR_BGR2RGB)
     print(f'torch {torch.__version__}, device {args.device}, '
-          f'{"float16" if args.fp16 else "float32"}; tolerance {RELATIVE_TOLERANCE:g} x range')
+          f'{args.precision}; tolerance {RELATIVE_TOLERANCE:g} x range')
     print(f'{"network":20s} {"output":11s} {"inputs":7s} {"max|diff|":>10s} {"range":>9s} '
           f'{"diff/range":>10s} {"LiteRT spread":>13s}')
     for network in NETWORKS:
-        module = network.load().to(args.device, torch.float16 if args.fp16 else torch.float32)
+        module = network.load().to(args.device, DTYPES[args.precision])
         batch = parity_inputs(network.input_size, network.input_range, photo, 3)
         for label, inputs in (('photo', batch[:1]), ('random', batch[1:]), ('all', batch)):
             results = compare_with_litert(module, verified_path(network.file), inputs,

@@ -1,4 +1,5 @@
-"""BlazePose person detector decoding: SSD anchors, box/keypoint decoding, weighted NMS.
+"""
+BlazePose person detector decoding: SSD anchors, box/keypoint decoding, weighted NMS.
 
 Constants follow MediaPipe's ``pose_detection`` graph (SsdAnchorsCalculator,
 TensorsToDetectionsCalculator and NonMaxSuppressionCalculator options of the 0.10.14
@@ -102,7 +103,7 @@ def decode(raw_boxes: torch.Tensor, raw_scores: torch.Tensor, anchors: torch.Ten
 
 
 def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """IoU of (N, 4) and (M, 4) centre-size boxes, (N, M)."""
+    """Return the IoU of (N, 4) and (M, 4) centre-size boxes, (N, M)."""
     a_min, a_max = a[:, :2] - a[:, 2:] / 2, a[:, :2] + a[:, 2:] / 2
     b_min, b_max = b[:, :2] - b[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2
     size = (torch.minimum(a_max[:, None], b_max[None]) -
