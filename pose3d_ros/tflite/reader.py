@@ -10,7 +10,7 @@ the runtime computation, with every weight available as a float32 array in
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import tflite
@@ -247,7 +247,7 @@ class _Reader:
         name = tensor.Name().decode('utf-8', 'replace')
         return TensorInfo(index, name, shape, np.dtype(NUMPY_DTYPES[tensor.Type()]))
 
-    def stored_constant(self, info: TensorInfo) -> Union[np.ndarray, None]:
+    def stored_constant(self, info: TensorInfo) -> Optional[np.ndarray]:
         """Return the tensor's value from its buffer (densified if sparse), or None."""
         tensor = self.subgraph.Tensors(info.index)
         buffer = self.model.Buffers(tensor.Buffer())

@@ -141,10 +141,9 @@ class _Builder:
         if op.options['padding'] == 'valid':
             return node, (0, 0)
         _, height, width, _ = self.shape(op.inputs[0])
-        ph = _same_padding(height, kernel[0], op.options['stride'][0], op.options['dilation'][0]
-                           if 'dilation' in op.options else 1)
-        pw = _same_padding(width, kernel[1], op.options['stride'][1], op.options['dilation'][1]
-                           if 'dilation' in op.options else 1)
+        stride, dilation = op.options['stride'], op.options.get('dilation', (1, 1))
+        ph = _same_padding(height, kernel[0], stride[0], dilation[0])
+        pw = _same_padding(width, kernel[1], stride[1], dilation[1])
         if ph[0] == ph[1] and pw[0] == pw[1]:
             return node, (ph[0], pw[0])
         padded = self.fx_graph.call_function(F.pad, (node, (pw[0], pw[1], ph[0], ph[1])),
