@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 from typing import Iterable, Sequence
 
+from .cache import cache_dir
+
 DEBIAN_PACKAGE = 'opencv-doc'
 PACKAGE_DATA_DIR = 'usr/share/doc/opencv-doc/examples/data'
 
@@ -32,10 +34,7 @@ class SampleError(RuntimeError):
 
 def sample_dir() -> Path:
     """Directory holding the cached sample images."""
-    if os.environ.get('POSE3D_SAMPLE_DIR'):
-        return Path(os.environ['POSE3D_SAMPLE_DIR']).expanduser()
-    cache = os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache'
-    return Path(cache) / 'pose3d_ros' / 'samples'
+    return cache_dir('samples', 'POSE3D_SAMPLE_DIR')
 
 
 def _run(command: Sequence[str], cwd: Path) -> subprocess.CompletedProcess:

@@ -25,6 +25,8 @@ import tempfile
 from typing import Callable, Dict, Optional, Sequence, Union
 import zipfile
 
+from ..cache import cache_dir
+
 MEDIAPIPE_REQUIREMENT = 'mediapipe==0.10.14'
 WHEEL_SELECTION = ('--python-version', '3.11', '--platform', 'manylinux2014_x86_64',
                    '--only-binary=:all:')
@@ -49,10 +51,7 @@ class ModelFileError(RuntimeError):
 
 def default_model_dir() -> Path:
     """Return ``$POSE3D_MODEL_DIR`` or the XDG cache location for model files."""
-    if os.environ.get('POSE3D_MODEL_DIR'):
-        return Path(os.environ['POSE3D_MODEL_DIR']).expanduser()
-    cache = os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache'
-    return Path(cache) / 'pose3d_ros' / 'models'
+    return cache_dir('models', 'POSE3D_MODEL_DIR')
 
 
 def resolve_model_dir(model_dir: Optional[PathLike] = None) -> Path:
