@@ -36,7 +36,7 @@ def main() -> None:
           f'{"diff/range":>10s} {"LiteRT spread":>13s}')
     for network in NETWORKS:
         module = network.load().to(args.device, DTYPES[args.precision])
-        batch = parity_inputs(network.input_size, network.input_range, photo, 3)
+        batch = parity_inputs(network.input_size, network.to_input, photo, 3)
         for label, inputs in (('photo', batch[:1]), ('random', batch[1:]), ('all', batch)):
             results = compare_with_litert(module, verified_path(network.file), inputs,
                                           [o.name for o in network.outputs])

@@ -36,7 +36,7 @@ def _check(network: NetworkSpec, model_dir: Path, batch: np.ndarray, device: str
 @pytest.mark.parametrize('network', NETWORKS, ids=lambda n: n.name)
 def test_parity_real_photo_and_random(network: NetworkSpec, model_dir: Path,
                                       sample_dir: Path) -> None:
-    batch = parity_inputs(network.input_size, network.input_range, _photo(sample_dir), 3)
+    batch = parity_inputs(network.input_size, network.to_input, _photo(sample_dir), 3)
     _check(network, model_dir, batch, 'cpu')
 
 
@@ -55,7 +55,7 @@ def test_batch_of_eight_equals_single_calls(network: NetworkSpec, model_dir: Pat
     # 1e-9 of the range. (In float32 the batched and single-sample convolution kernels
     # round differently; the difference is reported in docs/tflite-parity.md.)
     batch = torch.from_numpy(
-        parity_inputs(network.input_size, network.input_range, _photo(sample_dir), 7, seed=1))
+        parity_inputs(network.input_size, network.to_input, _photo(sample_dir), 7, seed=1))
     module = network.load(model_dir).double()
     batch = batch.double()
     with torch.inference_mode():
@@ -73,5 +73,5 @@ def test_batch_of_eight_equals_single_calls(network: NetworkSpec, model_dir: Pat
 def test_parity_cuda_fp32(network: NetworkSpec, model_dir: Path, sample_dir: Path) -> None:
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
-    batch = parity_inputs(network.input_size, network.input_range, _photo(sample_dir), 3)
+    batch = parity_inputs(network.input_size, network.to_input, _photo(sample_dir), 3)
     _check(network, model_dir, batch, 'cuda')

@@ -32,10 +32,9 @@ def _letterbox(image: np.ndarray, size: int) -> tuple:
     return canvas, scale, left, top
 
 
-def _to_input(image: np.ndarray, value_range: tuple) -> torch.Tensor:
-    low, high = value_range
-    tensor = torch.from_numpy(image).permute(2, 0, 1)[None].float()
-    return tensor / 255.0 * (high - low) + low
+def _batch(image: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 RGB to a (1, 3, H, W) tensor."""
+    return torch.from_numpy(image).permute(2, 0, 1)[None]
 
 
 def _region(keypoints: np.ndarray) -> tuple:
@@ -65,7 +64,7 @@ def run(image_path: str) -> List[dict]:
     size = POSE_DETECTION.input_size[0]
     boxed, scale, left, top = _letterbox(rgb, size)
     with torch.inference_mode():
-        raw_boxes, raw_scores = detector(_to_input(boxed, POSE_DETECTION.input_range))
+        raw_boxes, raw_scores = detector(POSE_DETECTION.to_input(_batch(boxed)))
         found = weighted_nms(decode(raw_boxes[0], raw_scores[0], ssd_anchor_centres()))
     people = []
     crop_size = POSE_LANDMARK_FULL.input_size[0]
@@ -79,7 +78,7 @@ def run(image_path: str) -> List[dict]:
                               borderMode=cv2.BORDER_REPLICATE)
         with torch.inference_mode():
             landmarks, presence, _, _, world = landmarker(
-                _to_input(crop, POSE_LANDMARK_FULL.input_range))
+                POSE_LANDMARK_FULL.to_input(_batch(crop)))
         points = landmarks[0].reshape(-1, 5)[:NUM_LANDMARKS].numpy()
         pixels = np.c_[points[:, :2], np.ones(NUM_LANDMARKS)] @ crop_to_image.T
         world_m = world[0].reshape(-1, 3)[:NUM_LANDMARKS].numpy()

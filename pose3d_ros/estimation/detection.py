@@ -15,12 +15,15 @@ import torch
 
 @dataclass(frozen=True)
 class AnchorOptions:
-    """SSD anchor layout of the detector (MediaPipe SsdAnchorsCalculatorOptions)."""
+    """
+    SSD anchor layout of the detector (MediaPipe SsdAnchorsCalculatorOptions).
+
+    The detector uses ``fixed_anchor_size``: every anchor is 1 x 1, so the scale options
+    (min 0.1484375, max 0.75) change nothing and are not kept; only centres matter.
+    """
 
     input_size: int = 224
     num_layers: int = 5
-    min_scale: float = 0.1484375
-    max_scale: float = 0.75
     strides: Tuple[int, ...] = (8, 16, 32, 32, 32)
     anchor_offset: float = 0.5
     anchors_per_scale: int = 2  # aspect ratio 1.0 plus the interpolated scale

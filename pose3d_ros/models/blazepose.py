@@ -11,6 +11,7 @@ Facts are from MediaPipe (google/mediapipe, ``mediapipe/modules/pose_detection``
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
+import torch
 from torch import fx
 
 from .store import ModelFile, PathLike, verified_path
@@ -51,6 +52,15 @@ class NetworkSpec:
     input_size: Tuple[int, int]
     input_range: Tuple[float, float]
     outputs: Tuple[OutputSpec, ...]
+
+    def to_input(self, rgb: torch.Tensor) -> torch.Tensor:
+        """
+        Scale RGB pixels (0..255, any real dtype or uint8) to the network's input range.
+
+        ``rgb`` is (N, 3, H, W) at :attr:`input_size`; the result is float32, same shape.
+        """
+        low, high = self.input_range
+        return rgb.float() * ((high - low) / 255.0) + low
 
     def load(self, model_dir: Optional[PathLike] = None) -> fx.GraphModule:
         """

@@ -7,7 +7,7 @@ figures tested.
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Sequence, Union
+from typing import Callable, List, Sequence, Union
 
 import cv2
 import numpy as np
@@ -58,24 +58,24 @@ class OutputParity:
         return self.max_abs_diff <= self.litert_spread
 
 
-def parity_inputs(input_size: Sequence[int], input_range: Sequence[float],
+def parity_inputs(input_size: Sequence[int], to_input: Callable[[torch.Tensor], torch.Tensor],
                   photo_rgb: np.ndarray, num_random: int, seed: int = 0) -> np.ndarray:
     """
     Build an (1 + num_random, 3, H, W) float32 batch: a real photo, then uniform noise.
 
-    The photo is centre-cropped to a square and resized to ``input_size``; every sample is
-    scaled to ``input_range``, the value range the network was trained on.
+    The photo is centre-cropped to a square and resized to ``input_size``; the noise is
+    uniform over 0..255. Every sample then goes through ``to_input``, the network's own
+    pixel scaling (e.g. ``NetworkSpec.to_input``).
     """
     height, width = photo_rgb.shape[:2]
     side = min(height, width)
     top, left = (height - side) // 2, (width - side) // 2
     crop = cv2.resize(photo_rgb[top:top + side, left:left + side],
                       (input_size[1], input_size[0]), interpolation=cv2.INTER_AREA)
-    low, high = input_range
-    photo = crop.astype(np.float32).transpose(2, 0, 1)[None] / 255.0 * (high - low) + low
-    noise = np.random.default_rng(seed).uniform(
-        low, high, size=(num_random, 3, *input_size)).astype(np.float32)
-    return np.concatenate([photo, noise])
+    photo = torch.from_numpy(crop).permute(2, 0, 1)[None].float()
+    noise = torch.from_numpy(np.random.default_rng(seed).uniform(
+        0.0, 255.0, size=(num_random, 3, *input_size)))
+    return to_input(torch.cat([photo, noise.float()])).numpy()
 
 
 def compare_with_litert(module: torch.nn.Module, path: Union[str, Path],

@@ -193,6 +193,8 @@ class _Builder:
         return self.activate(node, op.options['activation']), layout
 
     def pad(self, op: Operator) -> Tuple[fx.Node, str]:
+        if len(op.inputs) > 2:
+            raise ValueError(f'PAD (operator #{op.index}) with a constant value input')
         pads = self.const(op.inputs[1]).astype(np.int64).reshape(-1, 2)
         if pads[0].any():
             raise ValueError(f'PAD (operator #{op.index}) pads the batch dimension')
@@ -200,8 +202,6 @@ class _Builder:
         if layout == NCHW:
             pads = pads[[0, 3, 1, 2]]
         flat = tuple(int(p) for pair in pads[::-1] for p in pair)  # last dimension first
-        if len(op.inputs) > 2:
-            raise ValueError(f'PAD (operator #{op.index}) with a constant value input')
         return self.fx_graph.call_function(F.pad, (self.value(op.inputs[0], layout), flat)), \
             layout
 
