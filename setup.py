@@ -26,7 +26,7 @@ setup(
     entry_points={
         'console_scripts': [
             'pose3d-models = pose3d_ros.cli.models:main',
-            'pose3d-demo = pose3d_ros.cli.demo:main',
+            'pose3d-estimate = pose3d_ros.cli.estimate:main',
         ],
     },
 )

@@ -22,3 +22,17 @@ def model_dir() -> Path:
 def sample_dir() -> Path:
     """Directory with the real sample photographs from Debian's opencv-doc."""
     return fetch_samples()
+
+
+@pytest.fixture(scope='session')
+def estimator(model_dir: Path):
+    """One CPU estimator with the default configuration, shared by the integration tests."""
+    from pose3d_ros.estimation.config import EstimatorConfig
+    from pose3d_ros.estimation.estimator import PoseEstimator
+    return PoseEstimator(EstimatorConfig(device='cpu'), model_dir)
+
+
+def read_rgb(path: Path):
+    """Read an image file as (H, W, 3) uint8 RGB."""
+    import cv2
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)

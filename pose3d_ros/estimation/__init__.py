@@ -1,0 +1,1 @@
+"""The multi-person 3D estimator (DetectNet, PoseNet and RootNet stages); no ROS imports."""

@@ -55,15 +55,18 @@ def ssd_anchor_centres(options: AnchorOptions = AnchorOptions()) -> torch.Tensor
 @dataclass(frozen=True)
 class Detections:
     """
-    Decoded person detections in normalised input coordinates.
+    Person detections: the detector's face box, four keypoints and a score each.
+
+    Coordinates are fractions of the detector input as decoded, or image pixels once a
+    view has mapped them (:func:`pose3d_ros.estimation.views.to_image`).
 
     Attributes
     ----------
     boxes
-        (N, 4) as (x_centre, y_centre, width, height), fractions of the input side.
+        (N, 4) face box as (x_centre, y_centre, width, height).
     keypoints
         (N, 4, 2) detection keypoints (mid-hip, full-body scale point, mid-shoulder,
-        upper-body scale point) as (x, y) fractions.
+        upper-body scale point) as (x, y).
     scores
         (N,) probabilities.
 
@@ -72,6 +75,17 @@ class Detections:
     boxes: torch.Tensor
     keypoints: torch.Tensor
     scores: torch.Tensor
+
+    def select(self, index: torch.Tensor) -> 'Detections':
+        """Return the detections at ``index`` (indices or a boolean mask)."""
+        return Detections(self.boxes[index], self.keypoints[index], self.scores[index])
+
+    @staticmethod
+    def cat(parts: 'list[Detections]') -> 'Detections':
+        """Concatenate detection sets."""
+        return Detections(torch.cat([p.boxes for p in parts]),
+                          torch.cat([p.keypoints for p in parts]),
+                          torch.cat([p.scores for p in parts]))
 
 
 def decode(raw_boxes: torch.Tensor, raw_scores: torch.Tensor, anchors: torch.Tensor,

@@ -1,0 +1,206 @@
+"""
+The multi-person 3D pose estimator: one RGB image and its camera in, metric skeletons out.
+
+Top-down as 3DMPPE (Moon et al. 2019), on the bundled BlazePose GHUM 3D networks:
+
+1. ``preprocess``: upload the image; crop the full frame and the tiles (:mod:`.views`) to
+   224 x 224 in one batched ``grid_sample`` on the device.
+2. ``detect`` (DetectNet): one detector forward over all views; SSD decoding, weighted
+   NMS per view, merge across views in image pixels.
+3. ``landmarks`` (PoseNet): one rotated square region per person, all cropped to 256 x 256
+   in one batch; one landmark forward; decoding, heatmap refinement, projection to image
+   pixels, world landmarks rotated to camera axes; weak poses and duplicates dropped.
+4. ``root`` (RootNet): undistort the 2D landmarks, the 3DMPPE distance prior, and the
+   weighted least-squares translation (:mod:`pose3d_ros.geometry.root`).
+5. ``postprocess``: one :class:`~.result.Person` per person, in numpy.
+
+Each stage is timed (``FrameResult.timings_ms``). Nothing here imports rclpy.
+"""
+
+from typing import Optional
+
+import numpy as np
+import torch
+
+from .config import EstimatorConfig
+from .detection import decode, Detections, ssd_anchor_centres
+from .landmarks import decode_landmarks, duplicate_mask, Landmarks, regions_from_keypoints
+from .regions import crop, Regions
+from .result import FrameResult, Person
+from .timing import stage
+from .views import merge_views, view_regions
+from ..geometry.camera import CameraModel
+from ..geometry.root import fit_translation, prior_depth
+from ..models.blazepose import LANDMARK_NAMES, POSE_DETECTION, POSE_LANDMARK_FULL
+from ..models.store import PathLike
+
+HIPS = (LANDMARK_NAMES.index('left_hip'), LANDMARK_NAMES.index('right_hip'))
+
+
+def resolve_device(name: str) -> torch.device:
+    """Turn ``'auto'`` into CUDA when available, else CPU; check explicit CUDA requests."""
+    if name == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    device = torch.device(name)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f'device {name!r} requested but CUDA is not available')
+    return device
+
+
+class PoseEstimator:
+    """
+    Estimate every person's 33-joint metric skeleton in one image.
+
+    Parameters
+    ----------
+    config
+        Settings; the defaults follow MediaPipe on the full frame, plus tiles.
+    model_dir
+        Directory with the verified model files (default: the model store).
+
+    """
+
+    def __init__(self, config: EstimatorConfig = EstimatorConfig(),
+                 model_dir: Optional[PathLike] = None) -> None:
+        self.config = config
+        self.device = resolve_device(config.device)
+        self.detector = POSE_DETECTION.load(model_dir).to(self.device)
+        self.landmarker = POSE_LANDMARK_FULL.load(model_dir).to(self.device)
+        self.anchors = ssd_anchor_centres().to(self.device)
+
+    def __call__(self, rgb: np.ndarray, camera: CameraModel) -> FrameResult:
+        """
+        Find the persons in ``rgb``.
+
+        Parameters
+        ----------
+        rgb
+            (H, W, 3) uint8 RGB image as delivered by the camera.
+        camera
+            The camera that took it; its size must be (W, H).
+
+        Raises
+        ------
+        ValueError
+            The image is not (H, W, 3) uint8 or does not match the camera's size.
+
+        """
+        if not (isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8 and rgb.ndim == 3
+                and rgb.shape[2] == 3 and rgb.shape[0] > 0 and rgb.shape[1] > 0):
+            raise ValueError('image must be a non-empty (H, W, 3) uint8 RGB array, got '
+                             f'{getattr(rgb, "shape", None)} {getattr(rgb, "dtype", None)}')
+        height, width = rgb.shape[:2]
+        if (camera.width, camera.height) != (width, height):
+            raise ValueError(f'image is {width} x {height} but the camera model is '
+                             f'{camera.width} x {camera.height}')
+        timings: dict = {}
+        with torch.inference_mode():
+            with stage(timings, 'preprocess', self.device):
+                image = torch.from_numpy(rgb).to(self.device).permute(2, 0, 1).float()
+                views = view_regions(width, height, self.config.tile_grids,
+                                     self.config.tile_overlap, self.device)
+                detector_input = POSE_DETECTION.to_input(
+                    crop(image, views, POSE_DETECTION.input_size[0], 'zeros'))
+            with stage(timings, 'detect', self.device):
+                detections = self._detect(detector_input, views)
+            with stage(timings, 'landmarks', self.device):
+                landmarks, sides, scores = self._landmarks(image, detections, camera)
+            with stage(timings, 'root', self.device):
+                translation, prior_z, from_fit = self._root(landmarks, sides, camera)
+            with stage(timings, 'postprocess', self.device):
+                persons = self._persons(landmarks, scores, translation, prior_z, from_fit,
+                                        camera)
+        return FrameResult((width, height), camera, persons, timings)
+
+    def _detect(self, detector_input: torch.Tensor, views: Regions) -> Detections:
+        """Run the detector on every view and merge the detections in image pixels."""
+        raw_boxes, raw_scores = self.detector(detector_input)
+        thresholds = [self.config.min_detection_score] + \
+            [self.config.tile_min_detection_score] * (len(views) - 1)
+        per_view = [decode(raw_boxes[i], raw_scores[i], self.anchors,
+                           POSE_DETECTION.input_size[0], min_score=thresholds[i])
+                    for i in range(len(views))]
+        return merge_views(per_view, views, self.config.nms_iou,
+                           self.config.view_merge_overlap, self.config.max_persons)
+
+    def _landmarks(self, image: torch.Tensor, detections: Detections,
+                   camera: CameraModel) -> tuple:
+        """
+        Run the landmark network on every detected person; drop weak poses and duplicates.
+
+        With lens distortion the regions live in the ideal pinhole camera's pixels and each
+        crop samples the distorted image through :meth:`CameraModel.distort`, so the
+        network sees an undistorted person. Returns the kept persons' landmarks (pinhole
+        pixels), their region sides (N,) and detector scores (N,).
+        """
+        keypoints = detections.keypoints
+        to_source = None
+        if camera.distorted and len(keypoints):
+            fx, fy, cx, cy = camera.intrinsics
+            pinhole = camera.normalised(keypoints.double().cpu().numpy()) * [fx, fy] + [cx, cy]
+            keypoints = torch.from_numpy(pinhole).to(keypoints)
+            to_source = camera.distort
+        regions = regions_from_keypoints(keypoints)
+        size = POSE_LANDMARK_FULL.input_size[0]
+        crops = crop(image, regions, size, 'border', to_source)
+        if len(regions):
+            raw, flag, _, heatmaps, world = self.landmarker(POSE_LANDMARK_FULL.to_input(crops))
+        else:  # the networks reject empty batches; decode an empty set instead
+            raw, flag = crops.new_zeros((0, 195)), crops.new_zeros((0, 1))
+            heatmaps, world = crops.new_zeros((0, 39, 64, 64)), crops.new_zeros((0, 117))
+        landmarks = decode_landmarks(raw, flag, heatmaps, world, regions, size)
+        delivered = camera.distort(landmarks.pixels)
+        height, width = image.shape[-2:]
+        inside = ((delivered >= 0) &
+                  (delivered <= delivered.new_tensor([width - 1, height - 1]))).all(-1)
+        visible = ((landmarks.visibility >= 0.5) & inside).sum(-1)
+        keep = (landmarks.pose_score >= self.config.min_pose_presence) & \
+            (visible >= self.config.min_visible_landmarks)
+        if keep.any():
+            keep[keep.clone()] = duplicate_mask(
+                landmarks.pixels[keep], regions.sides[keep], detections.scores[keep],
+                self.config.duplicate_distance)
+        return landmarks.select(keep), regions.sides[keep], detections.scores[keep]
+
+    def _root(self, landmarks: Landmarks, sides: torch.Tensor, camera: CameraModel) -> tuple:
+        """Return translations (N, 3) m, prior depths (N,) m and fit flags (N,)."""
+        if len(sides) == 0:
+            return np.zeros((0, 3)), np.zeros(0), np.zeros(0, dtype=bool)
+        fx, fy, cx, cy = camera.intrinsics
+        pinhole = landmarks.pixels.double().cpu().numpy()
+        rays = (pinhole - [cx, cy]) / [fx, fy]  # (N, 33, 2), undistorted
+        world = landmarks.world.double().cpu().numpy()
+        relative = world - world[:, HIPS].mean(axis=1, keepdims=True)
+        prior_z = prior_depth(fx, fy, sides.double().cpu().numpy())
+        prior = np.concatenate([rays[:, HIPS].mean(axis=1) * prior_z[:, None],
+                                prior_z[:, None]], axis=1)
+        delivered = camera.distort(landmarks.pixels.double()).cpu().numpy()
+        inside = ((delivered >= 0) &
+                  (delivered <= [camera.width - 1, camera.height - 1])).all(-1)
+        weights = landmarks.visibility.double().cpu().numpy() * inside
+        translation, from_fit = fit_translation(relative, rays, weights, prior,
+                                                self.config.root_prior_strength)
+        return translation, prior_z, from_fit
+
+    def _persons(self, landmarks: Landmarks, scores: torch.Tensor, translation: np.ndarray,
+                 prior_z: np.ndarray, from_fit: np.ndarray, camera: CameraModel) -> tuple:
+        """Build one Person each, with 2D keypoints in the delivered (distorted) image."""
+        width, height = camera.width, camera.height
+        pixels = camera.distort(landmarks.pixels.double()).cpu().numpy()
+        world = landmarks.world.double().cpu().numpy()
+        visibility = landmarks.visibility.cpu().numpy()
+        scores = scores.cpu().numpy()
+        persons = []
+        for index in range(len(pixels)):
+            relative = world[index] - world[index, HIPS].mean(axis=0)
+            clipped = np.clip(pixels[index], 0, [width - 1, height - 1])
+            persons.append(Person(
+                score=float(scores[index]),
+                bbox=np.concatenate([clipped.min(0), clipped.max(0)]),
+                keypoints_2d=pixels[index],
+                visibility=visibility[index].astype(np.float64),
+                joints_3d=relative + translation[index],
+                root=translation[index].copy(),
+                root_prior_z=float(prior_z[index]),
+                root_from_fit=bool(from_fit[index])))
+        return tuple(persons)

@@ -1,0 +1,201 @@
+"""
+Landmark (PoseNet) stage maths: person regions, decoding, heatmap refinement, duplicates.
+
+Follows MediaPipe's ``pose_landmark_by_roi`` graph of the 0.10.14 release:
+AlignmentPointsRectsCalculator and RectTransformationCalculator for the region,
+TensorsToLandmarksCalculator (sigmoid visibility and presence),
+RefineLandmarksFromHeatmapCalculator (7 x 7 window), LandmarkProjectionCalculator and
+WorldLandmarkProjectionCalculator. All functions are batched torch on the tensors' device.
+"""
+
+from dataclasses import dataclass
+import math
+
+import torch
+
+from .regions import crop_to_image, normalise_angle, Regions
+from ..models.blazepose import AUX_ROI_LANDMARKS, NUM_LANDMARKS, NUM_NETWORK_LANDMARKS
+
+#: The region is the circle through the full-body scale point, enlarged by this factor.
+REGION_SCALE = 1.25
+
+#: Heatmap refinement window (pixels of the 64 x 64 heatmap) and the minimum peak
+#: confidence for a landmark to be moved to the window's weighted centre.
+HEATMAP_KERNEL = 7
+HEATMAP_MIN_CONFIDENCE = 0.5
+
+
+def regions_from_keypoints(keypoints: torch.Tensor, scale: float = REGION_SCALE) -> Regions:
+    """
+    Build each person's square region from detection keypoints in image pixels.
+
+    ``keypoints`` is (N, 4, 2): mid-hip (the centre) and the full-body scale point come
+    first. The side is ``2 * |kp1 - kp0| * scale`` and the rotation turns the hip-to-scale
+    direction upright: ``pi / 2 - atan2(-(y1 - y0), x1 - x0)``.
+    """
+    centre, scale_point = keypoints[:, 0], keypoints[:, 1]
+    delta = scale_point - centre
+    rotation = normalise_angle(math.pi / 2 - torch.atan2(-delta[:, 1], delta[:, 0]))
+    return Regions(centre, 2.0 * torch.linalg.norm(delta, dim=1) * scale, rotation)
+
+
+@dataclass(frozen=True)
+class Landmarks:
+    """
+    Decoded landmarks of N persons (the 33 body landmarks only).
+
+    Attributes
+    ----------
+    pixels
+        (N, 33, 2) image pixels (u, v).
+    visibility
+        (N, 33) probability that the landmark is visible (not occluded).
+    presence
+        (N, 33) probability that the landmark is inside the image.
+    pose_score
+        (N,) probability that the region holds a person (the network's pose flag).
+    world
+        (N, 33, 3) metres, hip-centred, camera axes (x right, y down, z forward).
+    alignment
+        (N, 2, 2) image pixels of the two auxiliary landmarks (hip centre and full-body
+        scale point) MediaPipe uses to place the next region.
+
+    """
+
+    pixels: torch.Tensor
+    visibility: torch.Tensor
+    presence: torch.Tensor
+    pose_score: torch.Tensor
+    world: torch.Tensor
+    alignment: torch.Tensor
+
+    def select(self, index: torch.Tensor) -> 'Landmarks':
+        """Return the persons at ``index`` (indices or a boolean mask)."""
+        return Landmarks(self.pixels[index], self.visibility[index], self.presence[index],
+                         self.pose_score[index], self.world[index], self.alignment[index])
+
+
+def refine_with_heatmaps(xy: torch.Tensor, heatmaps: torch.Tensor,
+                         kernel: int = HEATMAP_KERNEL,
+                         min_confidence: float = HEATMAP_MIN_CONFIDENCE) -> torch.Tensor:
+    """
+    Move landmarks to the confidence-weighted centre of their heatmap window.
+
+    Parameters
+    ----------
+    xy
+        (N, J, 2) landmark positions as fractions of the crop (0..1).
+    heatmaps
+        (N, J, H, W) heatmap logits.
+    kernel
+        Window side in heatmap pixels.
+    min_confidence
+        A landmark moves only if its window's peak sigmoid reaches this.
+
+    Returns
+    -------
+    torch.Tensor
+        (N, J, 2) refined fractions; landmarks whose centre lies outside the heatmap, or
+        whose peak is too weak, keep their position.
+
+    """
+    count, joints, height, width = heatmaps.shape
+    # Integer cell as MediaPipe computes it: truncation toward zero.
+    col = torch.trunc(xy[..., 0] * width).long()
+    row = torch.trunc(xy[..., 1] * height).long()
+    inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
+    offsets = torch.arange(kernel, device=xy.device) - (kernel - 1) // 2
+    cols = col[..., None, None] + offsets[None, None, None, :]  # (N, J, 1, K)
+    rows = row[..., None, None] + offsets[None, None, :, None]  # (N, J, K, 1)
+    valid = (cols >= 0) & (cols < width) & (rows >= 0) & (rows < height)
+    flat = heatmaps.reshape(count, joints, height * width)
+    window = kernel * kernel
+    index = (rows.clamp(0, height - 1) * width + cols.clamp(0, width - 1)).reshape(
+        count, joints, window)
+    confidence = torch.sigmoid(torch.gather(flat, 2, index)) * valid.reshape(
+        count, joints, window)
+    total = confidence.sum(-1)
+    peak = confidence.amax(-1)
+    weighted_col = (confidence * cols.expand_as(valid).reshape(count, joints, window)).sum(-1)
+    weighted_row = (confidence * rows.expand_as(valid).reshape(count, joints, window)).sum(-1)
+    refined = torch.stack([weighted_col / width, weighted_row / height], -1) / \
+        total.clamp(min=1e-12)[..., None]
+    move = inside & (peak >= min_confidence) & (total > 0)
+    return torch.where(move[..., None], refined, xy)
+
+
+def decode_landmarks(raw: torch.Tensor, pose_flag: torch.Tensor, heatmaps: torch.Tensor,
+                     world: torch.Tensor, regions: Regions, crop_size: int) -> Landmarks:
+    """
+    Decode the landmark network's outputs for N crops into image and world landmarks.
+
+    Parameters
+    ----------
+    raw
+        (N, 195) landmarks: 39 x (x, y, z, visibility logit, presence logit), crop pixels.
+    pose_flag
+        (N, 1) pose presence probability.
+    heatmaps
+        (N, 39, 64, 64) heatmap logits.
+    world
+        (N, 117) world landmarks, 39 x (x, y, z), metres, in the crop's rotated frame.
+    regions
+        The N regions the crops were taken from.
+    crop_size
+        Crop side in pixels (256).
+
+    """
+    count = raw.shape[0]
+    used = NUM_LANDMARKS + len(AUX_ROI_LANDMARKS)
+    points = raw.reshape(count, NUM_NETWORK_LANDMARKS, 5)[:, :used]
+    xy = refine_with_heatmaps(points[..., :2] / crop_size, heatmaps[:, :used])
+    pixels = crop_to_image(xy * crop_size, regions, crop_size)
+    points = points[:, :NUM_LANDMARKS]
+    cos = torch.cos(regions.rotations)[:, None]
+    sin = torch.sin(regions.rotations)[:, None]
+    local = world.reshape(count, NUM_NETWORK_LANDMARKS, 3)[:, :NUM_LANDMARKS]
+    rotated = torch.stack([cos * local[..., 0] - sin * local[..., 1],
+                           sin * local[..., 0] + cos * local[..., 1], local[..., 2]], -1)
+    return Landmarks(pixels[:, :NUM_LANDMARKS], torch.sigmoid(points[..., 3]),
+                     torch.sigmoid(points[..., 4]), pose_flag[:, 0], rotated,
+                     pixels[:, list(AUX_ROI_LANDMARKS)])
+
+
+def duplicate_mask(pixels: torch.Tensor, sides: torch.Tensor, scores: torch.Tensor,
+                   max_distance: float) -> torch.Tensor:
+    """
+    Flag persons whose skeleton repeats a higher-scoring person's skeleton.
+
+    Two skeletons are the same person when the mean distance between their corresponding
+    landmarks is below ``max_distance`` times the smaller region side.
+
+    Parameters
+    ----------
+    pixels
+        (N, 33, 2) image landmarks.
+    sides
+        (N,) region sides in pixels.
+    scores
+        (N,) ranking score; the higher one of a duplicate pair is kept.
+    max_distance
+        Threshold as a fraction of the region side.
+
+    Returns
+    -------
+    torch.Tensor
+        (N,) bool, True for persons to keep.
+
+    """
+    order = torch.argsort(scores, descending=True)
+    distance = (pixels[order, None] - pixels[None, order]).norm(dim=-1).mean(-1)
+    scale = torch.minimum(sides[order, None], sides[None, order])
+    same = distance < max_distance * scale
+    keep_sorted = torch.ones(len(order), dtype=torch.bool, device=pixels.device)
+    for index in range(len(order)):
+        if keep_sorted[index]:
+            later = same[index].clone()
+            later[:index + 1] = False
+            keep_sorted &= ~later
+    keep = torch.empty_like(keep_sorted)
+    keep[order] = keep_sorted
+    return keep

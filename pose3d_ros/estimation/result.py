@@ -1,0 +1,95 @@
+"""What the estimator returns: one :class:`Person` per person and a :class:`FrameResult`."""
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+from ..geometry.camera import CameraModel
+
+
+@dataclass(frozen=True, eq=False)
+class Person:
+    """
+    One person in one image; joints in BlazePose's 33-landmark order.
+
+    Attributes
+    ----------
+    score
+        Detector probability.
+    bbox
+        (4,) x0, y0, x1, y1 of the landmarks' extent, image pixels, clipped to the image.
+    keypoints_2d
+        (33, 2) u, v, image pixels of the delivered (distorted) image.
+    visibility
+        (33,) probability that each landmark is visible.
+    joints_3d
+        (33, 3) metres, camera optical frame (x right, y down, z forward).
+    root
+        (3,) mid-hip, metres, camera optical frame.
+    root_prior_z
+        3DMPPE distance prior of the root depth, metres.
+    root_from_fit
+        False when the least-squares fit was degenerate and the prior placed the person.
+    track_id
+        Track id, filled by tracking; None from single-image estimation (``id`` in JSON).
+
+    """
+
+    score: float
+    bbox: np.ndarray
+    keypoints_2d: np.ndarray
+    visibility: np.ndarray
+    joints_3d: np.ndarray
+    root: np.ndarray
+    root_prior_z: float
+    root_from_fit: bool
+    track_id: Optional[int] = None
+
+    def to_json(self) -> dict:
+        """Return the person as plain JSON values (floats rounded to 0.1 mm or 1e-4)."""
+        return {
+            'score': round(float(self.score), 4),
+            'bbox': np.round(self.bbox, 2).tolist(),
+            'keypoints_2d': np.round(self.keypoints_2d, 2).tolist(),
+            'visibility': np.round(self.visibility, 4).tolist(),
+            'joints_3d': np.round(self.joints_3d, 4).tolist(),
+            'root': np.round(self.root, 4).tolist(),
+            'root_prior_z': round(float(self.root_prior_z), 4),
+            'id': self.track_id,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class FrameResult:
+    """
+    Everything found in one image.
+
+    Attributes
+    ----------
+    image_size
+        (width, height) pixels.
+    camera
+        The camera model used (``camera.calibrated`` False: intrinsics were assumed).
+    persons
+        Persons, best detector score first.
+    timings_ms
+        Milliseconds per estimator stage.
+
+    """
+
+    image_size: Tuple[int, int]
+    camera: CameraModel
+    persons: Tuple[Person, ...]
+    timings_ms: Dict[str, float] = field(default_factory=dict)
+
+    def to_json(self, source: str) -> dict:
+        """Return one JSON-lines record for the image at ``source``."""
+        fx, fy, cx, cy = self.camera.intrinsics
+        return {
+            'source': source,
+            'image_size': list(self.image_size),
+            'camera': {'fx': fx, 'fy': fy, 'cx': cx, 'cy': cy,
+                       'calibrated': self.camera.calibrated},
+            'persons': [person.to_json() for person in self.persons],
+        }

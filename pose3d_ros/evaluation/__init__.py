@@ -1,0 +1,1 @@
+"""Evaluation against physics and against MediaPipe; used by tests and bench/evaluate.py."""

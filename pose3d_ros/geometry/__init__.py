@@ -1,0 +1,1 @@
+"""Camera geometry and metric root estimation; numpy and torch only, no ROS."""

@@ -1,0 +1,95 @@
+"""
+Other joint sets as linear maps from BlazePose's 33 landmarks: COCO-17 and Human3.6M-17.
+
+Each joint is a weighted mean of BlazePose landmarks, so the map is one (17, 33) matrix
+that applies to 2D pixels and 3D metres alike (``matrix @ joints``). Joints BlazePose does
+not have are approximated and say so in :attr:`JointSet.caveats`.
+"""
+
+from dataclasses import dataclass
+from typing import Dict, Tuple
+
+import numpy as np
+
+from .blazepose import LANDMARK_NAMES
+
+
+@dataclass(frozen=True)
+class JointSet:
+    """
+    A joint set: names, skeleton edges and how each joint comes from the 33 landmarks.
+
+    Attributes
+    ----------
+    name
+        Short name.
+    joint_names
+        Names in the set's order.
+    edges
+        Skeleton as (parent, child) index pairs into ``joint_names``.
+    sources
+        Per joint, the BlazePose landmark names averaged to make it.
+    caveats
+        Where the mapping is approximate.
+
+    """
+
+    name: str
+    joint_names: Tuple[str, ...]
+    edges: Tuple[Tuple[int, int], ...]
+    sources: Tuple[Tuple[str, ...], ...]
+    caveats: str = ''
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """Return the (J, 33) averaging matrix."""
+        matrix = np.zeros((len(self.joint_names), len(LANDMARK_NAMES)))
+        for row, names in enumerate(self.sources):
+            for name in names:
+                matrix[row, LANDMARK_NAMES.index(name)] = 1.0 / len(names)
+        return matrix
+
+    def convert(self, joints: np.ndarray) -> np.ndarray:
+        """Map (..., 33, D) BlazePose joints to (..., J, D) joints of this set."""
+        joints = np.asarray(joints)
+        if joints.shape[-2] != len(LANDMARK_NAMES):
+            raise ValueError(f'expected 33 BlazePose joints, got shape {joints.shape}')
+        return np.einsum('jk,...kd->...jd', self.matrix, joints)
+
+
+COCO_17 = JointSet(
+    name='coco17',
+    joint_names=('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder',
+                 'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist',
+                 'left_hip', 'right_hip', 'left_knee', 'right_knee', 'left_ankle',
+                 'right_ankle'),
+    edges=((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6),
+           (5, 7), (6, 8), (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5),
+           (4, 6)),
+    sources=tuple((name,) for name in (
+        'nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder',
+        'right_shoulder', 'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist',
+        'left_hip', 'right_hip', 'left_knee', 'right_knee', 'left_ankle', 'right_ankle')),
+    caveats='Every COCO keypoint has a BlazePose landmark of the same name.',
+)
+
+HUMAN36M_17 = JointSet(
+    name='h36m17',
+    joint_names=('pelvis', 'right_hip', 'right_knee', 'right_ankle', 'left_hip', 'left_knee',
+                 'left_ankle', 'spine', 'thorax', 'nose', 'head', 'left_shoulder',
+                 'left_elbow', 'left_wrist', 'right_shoulder', 'right_elbow', 'right_wrist'),
+    edges=((0, 1), (1, 2), (2, 3), (0, 4), (4, 5), (5, 6), (0, 7), (7, 8), (8, 9), (9, 10),
+           (8, 11), (11, 12), (12, 13), (8, 14), (14, 15), (15, 16)),
+    sources=(
+        ('left_hip', 'right_hip'), ('right_hip',), ('right_knee',), ('right_ankle',),
+        ('left_hip',), ('left_knee',), ('left_ankle',),
+        ('left_hip', 'right_hip', 'left_shoulder', 'right_shoulder'),
+        ('left_shoulder', 'right_shoulder'), ('nose',), ('left_ear', 'right_ear'),
+        ('left_shoulder',), ('left_elbow',), ('left_wrist',), ('right_shoulder',),
+        ('right_elbow',), ('right_wrist',)),
+    caveats=('BlazePose has no spine, thorax or head-top joint: spine is the mean of hips '
+             'and shoulders, thorax the shoulder midpoint, head the ear midpoint (Human3.6M '
+             'places its head joint higher, near the top of the skull).'),
+)
+
+JOINT_SETS: Dict[str, JointSet] = {s.name: s for s in (COCO_17, HUMAN36M_17)}
