@@ -27,6 +27,7 @@ setup(
         'console_scripts': [
             'pose3d-models = pose3d_ros.cli.models:main',
             'pose3d-estimate = pose3d_ros.cli.estimate:main',
+            'pose3d_node = pose3d_ros.node.pose3d_node:main',
         ],
     },
 )

@@ -36,3 +36,28 @@ def read_rgb(path: Path):
     """Read an image file as (H, W, 3) uint8 RGB."""
     import cv2
     return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+
+
+def ros_context(domain_id: int):
+    """
+    Yield an rclpy Context on DDS domain ``domain_id`` with discovery on localhost only.
+
+    For module fixtures of the DDS tests (each module its own domain); os.environ is
+    restored afterwards.
+    """
+    import os
+
+    from pose3d_ros.node.client import ros_environment
+    import rclpy
+    from rclpy.context import Context
+
+    saved = dict(os.environ)
+    os.environ.update(ros_environment(domain_id))
+    context = Context()
+    rclpy.init(context=context)
+    try:
+        yield context
+    finally:
+        rclpy.shutdown(context=context)
+        os.environ.clear()
+        os.environ.update(saved)

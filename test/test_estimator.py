@@ -77,6 +77,12 @@ def test_tiny_and_blank_images_find_nobody(estimator) -> None:
         assert estimator(blank, CameraModel.from_hfov(width, height)).persons == ()
 
 
+def test_fp16_needs_cuda(model_dir) -> None:
+    from pose3d_ros.estimation.estimator import PoseEstimator
+    with pytest.raises(ValueError, match='fp16 needs a CUDA device'):
+        PoseEstimator(EstimatorConfig(device='cpu', fp16=True), model_dir)
+
+
 def test_config_rejects_bad_values() -> None:
     for bad in ({'min_detection_score': 1.5}, {'tile_grids': (1,)}, {'max_persons': 0},
                 {'tile_overlap': 0.95}, {'device': 'tpu'}, {'min_visible_landmarks': 40}):

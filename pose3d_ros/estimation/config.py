@@ -13,6 +13,9 @@ class EstimatorConfig:
     ----------
     device
         ``'auto'`` (CUDA when available), ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
+    fp16
+        Run both networks in half precision (CUDA only; decoding and geometry stay float32
+        and float64).
     min_detection_score
         Detector probability threshold on the full frame (MediaPipe: 0.5).
     tile_min_detection_score
@@ -45,6 +48,7 @@ class EstimatorConfig:
     """
 
     device: str = 'auto'
+    fp16: bool = False
     min_detection_score: float = 0.5
     nms_iou: float = 0.3
     tile_min_detection_score: float = 0.7

@@ -64,8 +64,11 @@ class PoseEstimator:
                  model_dir: Optional[PathLike] = None) -> None:
         self.config = config
         self.device = resolve_device(config.device)
-        self.detector = POSE_DETECTION.load(model_dir).to(self.device)
-        self.landmarker = POSE_LANDMARK_FULL.load(model_dir).to(self.device)
+        if config.fp16 and self.device.type != 'cuda':
+            raise ValueError(f'fp16 needs a CUDA device, not {self.device}')
+        self.dtype = torch.float16 if config.fp16 else torch.float32
+        self.detector = POSE_DETECTION.load(model_dir).to(self.device, self.dtype)
+        self.landmarker = POSE_LANDMARK_FULL.load(model_dir).to(self.device, self.dtype)
         self.anchors = ssd_anchor_centres().to(self.device)
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel) -> FrameResult:
@@ -96,11 +99,12 @@ class PoseEstimator:
         timings: dict = {}
         with torch.inference_mode():
             with stage(timings, 'preprocess', self.device):
-                image = torch.from_numpy(rgb).to(self.device).permute(2, 0, 1).float()
+                pixels = np.require(rgb, requirements='CW')  # read-only buffers are copied
+                image = torch.from_numpy(pixels).to(self.device).permute(2, 0, 1).float()
                 views = view_regions(width, height, self.config.tile_grids,
                                      self.config.tile_overlap, self.device)
                 detector_input = POSE_DETECTION.to_input(
-                    crop(image, views, POSE_DETECTION.input_size[0], 'zeros'))
+                    crop(image, views, POSE_DETECTION.input_size[0], 'zeros')).to(self.dtype)
             with stage(timings, 'detect', self.device):
                 detections = self._detect(detector_input, views)
             with stage(timings, 'landmarks', self.device):
@@ -114,7 +118,7 @@ class PoseEstimator:
 
     def _detect(self, detector_input: torch.Tensor, views: Regions) -> Detections:
         """Run the detector on every view and merge the detections in image pixels."""
-        raw_boxes, raw_scores = self.detector(detector_input)
+        raw_boxes, raw_scores = (output.float() for output in self.detector(detector_input))
         thresholds = [self.config.min_detection_score] + \
             [self.config.tile_min_detection_score] * (len(views) - 1)
         per_view = [decode(raw_boxes[i], raw_scores[i], self.anchors,
@@ -144,7 +148,8 @@ class PoseEstimator:
         size = POSE_LANDMARK_FULL.input_size[0]
         crops = crop(image, regions, size, 'border', to_source)
         if len(regions):
-            raw, flag, _, heatmaps, world = self.landmarker(POSE_LANDMARK_FULL.to_input(crops))
+            outputs = self.landmarker(POSE_LANDMARK_FULL.to_input(crops).to(self.dtype))
+            raw, flag, _, heatmaps, world = (output.float() for output in outputs)
         else:  # the networks reject empty batches; decode an empty set instead
             raw, flag = crops.new_zeros((0, 195)), crops.new_zeros((0, 1))
             heatmaps, world = crops.new_zeros((0, 39, 64, 64)), crops.new_zeros((0, 117))

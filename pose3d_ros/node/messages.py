@@ -1,0 +1,187 @@
+"""
+Conversions between ROS messages and the estimator's plain values (no rclpy here).
+
+Inputs: CameraInfo to :class:`CameraModel`, Image/CompressedImage to RGB (cv_bridge when it
+can be imported, else :mod:`pose3d_ros.image_decoding`). Outputs: MarkerArray, PoseArray,
+PointCloud2 and the debug Image, each stamped with the input image's header.
+"""
+
+import colorsys
+from typing import Sequence
+
+from builtin_interfaces.msg import Duration
+import cv2
+from geometry_msgs.msg import Point, Pose, PoseArray
+import numpy as np
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, PointField
+from std_msgs.msg import ColorRGBA, Header
+from visualization_msgs.msg import Marker, MarkerArray
+
+from ..estimation.result import Person
+from ..geometry.camera import CameraModel
+from ..geometry.torso import torso_quaternion
+from ..image_decoding import decode_compressed, decode_raw
+from ..models.blazepose import LANDMARK_NAMES, SKELETON_EDGES
+from ..visualisation import draw_skeletons
+
+try:  # cv_bridge is used where it is installed (it is not on PyPI)
+    from cv_bridge import CvBridge
+except ImportError:  # pragma: no cover - depends on the installation
+    CvBridge = None
+
+_BRIDGE = CvBridge() if CvBridge is not None else None
+_HEAD = LANDMARK_NAMES.index('nose')
+
+
+def camera_from_info(info: CameraInfo, default_hfov_deg: float) -> CameraModel:
+    """Build the camera model of a CameraInfo message (K all zero: ``default_hfov_deg``)."""
+    roi = info.roi
+    return CameraModel.from_values(
+        info.width, info.height, list(info.k), list(info.d), info.distortion_model,
+        info.binning_x, info.binning_y,
+        (roi.x_offset, roi.y_offset, roi.width, roi.height), default_hfov_deg)
+
+
+def image_to_rgb(message) -> np.ndarray:
+    """
+    Convert an Image or CompressedImage message to (H, W, 3) uint8 RGB.
+
+    Raises
+    ------
+    ValueError
+        Unsupported encoding or malformed message (the message says why).
+
+    """
+    if isinstance(message, CompressedImage):
+        return decode_compressed(message.format, message.data)
+    if _BRIDGE is not None:
+        try:
+            return np.ascontiguousarray(_BRIDGE.imgmsg_to_cv2(message, 'rgb8'))
+        except Exception as exc:  # noqa: B902 - cv_bridge raises its own error types
+            raise ValueError(f'cv_bridge cannot convert: {exc}') from exc
+    return decode_raw(message.encoding, message.width, message.height, message.step,
+                      bool(message.is_bigendian), message.data)
+
+
+def person_id(person: Person, index: int) -> int:
+    """Return the person's track id, or its index in the frame when not tracked."""
+    return person.track_id if person.track_id is not None else index
+
+
+def colour(identifier: int) -> ColorRGBA:
+    """Return a deterministic, well-separated opaque colour for an id (golden-ratio hues)."""
+    red, green, blue = colorsys.hsv_to_rgb((identifier * 0.618033988749895) % 1.0, 0.85, 0.95)
+    return ColorRGBA(r=float(red), g=float(green), b=float(blue), a=1.0)
+
+
+def _point(xyz: Sequence[float]) -> Point:
+    return Point(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2]))
+
+
+def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s: float,
+            min_visibility: float) -> MarkerArray:
+    """
+    Build the skeleton markers: a DELETEALL, then per person joints, bones and a label.
+
+    Marker ids are person ids (namespaces ``joints``, ``bones``, ``labels``); joints below
+    ``min_visibility`` and bones touching them are left out. ``scale`` is the joint sphere
+    diameter in metres (bones are half as thick).
+    """
+    lifetime = Duration(sec=int(lifetime_s), nanosec=int((lifetime_s % 1.0) * 1e9))
+    array = MarkerArray(markers=[Marker(header=header, action=Marker.DELETEALL)])
+    for index, person in enumerate(persons):
+        identifier = person_id(person, index)
+        shown = person.visibility >= min_visibility
+        common = {'header': header, 'id': identifier, 'action': Marker.ADD,
+                  'lifetime': lifetime, 'color': colour(identifier)}
+        common['pose'] = Pose()
+        common['pose'].orientation.w = 1.0
+        joints = Marker(ns='joints', type=Marker.SPHERE_LIST, **common)
+        joints.scale.x = joints.scale.y = joints.scale.z = scale
+        joints.points = [_point(p) for p, keep in zip(person.joints_3d, shown) if keep]
+        bones = Marker(ns='bones', type=Marker.LINE_LIST, **common)
+        bones.scale.x = scale / 2.0
+        bones.points = [_point(person.joints_3d[j]) for a, b in SKELETON_EDGES
+                        if shown[a] and shown[b] for j in (a, b)]
+        label = Marker(ns='labels', type=Marker.TEXT_VIEW_FACING, **common)
+        label.pose.position = _point(person.joints_3d[_HEAD] - [0.0, 0.25, 0.0])
+        label.scale.z = scale * 4.0
+        label.text = f'#{identifier} {float(np.linalg.norm(person.root)):.2f} m'
+        array.markers += [joints, bones, label]
+    return array
+
+
+def root_poses(header: Header, persons: Sequence[Person]) -> PoseArray:
+    """One pose per person: the pelvis, oriented as the torso (x forward, y left, z up)."""
+    poses = []
+    for person in persons:
+        pose = Pose(position=_point(person.root))
+        x, y, z, w = torso_quaternion(person.joints_3d)
+        pose.orientation.x, pose.orientation.y = float(x), float(y)
+        pose.orientation.z, pose.orientation.w = float(z), float(w)
+        poses.append(pose)
+    return PoseArray(header=header, poses=poses)
+
+
+def joint_poses(header: Header, persons: Sequence[Person]) -> PoseArray:
+    """Every person's 33 joints, person-major in BlazePose order, identity orientation."""
+    poses = []
+    for person in persons:
+        for xyz in person.joints_3d:
+            pose = Pose(position=_point(xyz))
+            pose.orientation.w = 1.0
+            poses.append(pose)
+    return PoseArray(header=header, poses=poses)
+
+
+SKELETON_FIELDS = (('x', PointField.FLOAT32), ('y', PointField.FLOAT32),
+                   ('z', PointField.FLOAT32), ('confidence', PointField.FLOAT32),
+                   ('person_id', PointField.UINT32), ('joint_id', PointField.UINT32))
+
+
+def skeleton_cloud(header: Header, persons: Sequence[Person]) -> PointCloud2:
+    """All joints as a PointCloud2 with fields x, y, z, confidence, person_id, joint_id."""
+    dtype = np.dtype([(name, '<f4' if kind == PointField.FLOAT32 else '<u4')
+                      for name, kind in SKELETON_FIELDS])
+    points = np.zeros(len(persons) * len(LANDMARK_NAMES), dtype=dtype)
+    for index, person in enumerate(persons):
+        rows = slice(index * len(LANDMARK_NAMES), (index + 1) * len(LANDMARK_NAMES))
+        for axis, name in enumerate('xyz'):
+            points[name][rows] = person.joints_3d[:, axis]
+        points['confidence'][rows] = person.visibility
+        points['person_id'][rows] = person_id(person, index)
+        points['joint_id'][rows] = np.arange(len(LANDMARK_NAMES))
+    fields = [PointField(name=name, offset=dtype.fields[name][1], datatype=kind, count=1)
+              for name, kind in SKELETON_FIELDS]
+    return PointCloud2(header=header, height=1, width=len(points), fields=fields,
+                       is_bigendian=False, point_step=dtype.itemsize,
+                       row_step=dtype.itemsize * len(points), data=points.tobytes(),
+                       is_dense=True)
+
+
+def debug_image(header: Header, rgb: np.ndarray, persons: Sequence[Person],
+                min_visibility: float) -> Image:
+    """Return the input image with the 2D skeletons drawn, as a bgr8 Image message."""
+    bgr = draw_skeletons(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), persons,
+                         min_visibility=min_visibility)
+    height, width = bgr.shape[:2]
+    return Image(header=header, height=height, width=width, encoding='bgr8',
+                 is_bigendian=False, step=width * 3, data=bgr.tobytes())
+
+
+def image_message(header: Header, rgb: np.ndarray) -> Image:
+    """Wrap (H, W, 3) uint8 RGB as an rgb8 Image message (players, tests, benchmarks)."""
+    height, width = rgb.shape[:2]
+    return Image(header=header, height=height, width=width, encoding='rgb8',
+                 is_bigendian=False, step=width * 3, data=np.ascontiguousarray(rgb).tobytes())
+
+
+def camera_info_message(header: Header, camera: CameraModel) -> CameraInfo:
+    """Describe a camera model as CameraInfo (binning and ROI folded into K and the size)."""
+    fx, fy, cx, cy = camera.intrinsics
+    d = [float(v) for v in camera.d] or [0.0] * 5
+    return CameraInfo(header=header, width=camera.width, height=camera.height,
+                      distortion_model=camera.distortion_model, d=d,
+                      k=[fx, 0.0, cx, 0.0, fy, cy, 0.0, 0.0, 1.0],
+                      r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+                      p=[fx, 0.0, cx, 0.0, 0.0, fy, cy, 0.0, 0.0, 0.0, 1.0, 0.0])

@@ -1,0 +1,446 @@
+"""
+``pose3d_node``: a managed (lifecycle) node that publishes every person's 3D skeleton.
+
+Subscribes ``image`` (or ``image/compressed``), ``camera_info`` and optionally
+``depth/image``; publishes ``~/markers``, ``~/poses``, ``~/joints``, ``~/skeletons``,
+``~/debug_image`` and ``/diagnostics``, all with the input image's header. Models load on
+configure; subscriptions exist only while active. A worker thread processes the newest
+frame; frames that arrive while it is busy replace each other and count as dropped.
+"""
+
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import replace
+import functools
+import threading
+import time
+import traceback
+from typing import Any, Callable, List, Optional
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import PoseArray
+import numpy as np
+from rcl_interfaces.msg import SetParametersResult
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.parameter import Parameter as RosParameter
+from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2
+from std_msgs.msg import Header
+import torch
+from visualization_msgs.msg import MarkerArray
+
+from . import messages
+from .parameters import BY_NAME, estimator_config, ESTIMATOR_FIELDS, PARAMETERS
+from ..estimation.estimator import PoseEstimator
+from ..estimation.result import FrameResult
+from ..geometry.camera import CameraModel, DEFAULT_HFOV_DEG
+from ..geometry.depth_fusion import fuse_depths, measured_root_depth, move_to_depth
+from ..image_decoding import decode_depth
+from ..models.store import ModelFileError
+
+#: Seconds between repeats of the same warning or error.
+THROTTLE_S = 5.0
+#: A depth image older or newer than the colour image by more than this is not used.
+DEPTH_MAX_AGE_S = 0.1
+
+
+def _logged(transition: Callable) -> Callable:
+    """Log a transition callback's exception (rclpy turns it into a silent ERROR)."""
+    @functools.wraps(transition)
+    def wrapper(node: 'Pose3dNode', state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            return transition(node, state)
+        except Exception:  # noqa: B902 - reported, then the transition fails
+            node.get_logger().error(f'{transition.__name__} failed:\n{traceback.format_exc()}')
+            return TransitionCallbackReturn.ERROR
+    return wrapper
+
+
+def _guarded(callback: Callable) -> Callable:
+    """Log and swallow a subscription callback's exception: bad input never stops the node."""
+    @functools.wraps(callback)
+    def wrapper(node: 'Pose3dNode', message: Any) -> None:
+        try:
+            callback(node, message)
+        except Exception as exc:  # noqa: B902 - reported, the message is dropped
+            node._error(f'{callback.__name__}: message dropped: {exc!r}')
+    return wrapper
+
+
+class RateCounter:
+    """Events per second over a sliding window of the last ``window_s`` seconds."""
+
+    def __init__(self, window_s: float = 5.0) -> None:
+        self.window_s = window_s
+        self.times: List[float] = []
+
+    def tick(self) -> None:
+        """Record one event now."""
+        self.times.append(time.monotonic())
+
+    def rate(self) -> float:
+        """Return the events per second in the window."""
+        now = time.monotonic()
+        self.times = [t for t in self.times if now - t <= self.window_s]
+        return len(self.times) / self.window_s
+
+
+class Pose3dNode(LifecycleNode):
+    """The lifecycle node; see the module docstring."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__('pose3d', **kwargs)
+        for parameter in PARAMETERS:
+            self.declare_parameter(parameter.name, parameter.default, parameter.descriptor())
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.estimator: Optional[PoseEstimator] = None
+        self.camera: Optional[CameraModel] = None
+        self.camera_frame = ''
+        self.depth: Optional[tuple] = None  # (stamp seconds, metres (H, W))
+        self._outputs: dict = {}
+        self._inputs: list = []
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._pending: Optional[tuple] = None  # (message, receive monotonic time)
+        self._running = False
+        # Every PyTorch call (model loading and inference) runs on this one thread: with
+        # the OpenMP CPU backend, calling the estimator from a second thread measured
+        # 1.4-2.2x slower (bench/node_latency.py; docs/node.md).
+        self._compute = ThreadPoolExecutor(max_workers=1, thread_name_prefix='pose3d-compute')
+        self._worker: Optional[Future] = None
+        self._last_log: dict = {}
+        self.input_rate, self.processed_rate = RateCounter(), RateCounter()
+        self.dropped = 0
+        self.last_timings: dict = {}
+        self.last_latency_ms = float('nan')
+        self._diagnostics_timer = None
+
+    # ---------------------------------------------------------------- parameters
+    def value(self, name: str) -> Any:
+        """Return a parameter's current value."""
+        return self.get_parameter(name).value
+
+    def _on_set_parameters(self, changes: List[RosParameter]) -> SetParametersResult:
+        values = {p.name: self.value(p.name) for p in PARAMETERS
+                  if self.has_parameter(p.name)}
+        for change in changes:
+            spec = BY_NAME.get(change.name)
+            if spec is None:
+                continue
+            reason = spec.check(change.value)
+            if reason:
+                return SetParametersResult(successful=False, reason=reason)
+            values[change.name] = change.value
+        if len(values) == len(PARAMETERS):
+            try:
+                config = estimator_config(values)
+            except ValueError as exc:
+                return SetParametersResult(successful=False, reason=str(exc))
+            if self.estimator is not None:
+                self.estimator.config = replace(self.estimator.config, **{
+                    name: getattr(config, name) for name in ESTIMATOR_FIELDS + ('tile_grids',)})
+        return SetParametersResult(successful=True)
+
+    # ---------------------------------------------------------------- lifecycle
+    @_logged
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Check the parameters, load the models and create the publishers."""
+        values = {p.name: self.value(p.name) for p in PARAMETERS}
+        problems = [reason for p in PARAMETERS if (reason := p.check(values[p.name]))]
+        if problems:  # values from a params file or the command line skip the set callback
+            self.get_logger().error('invalid parameters: ' + '; '.join(problems))
+            return TransitionCallbackReturn.FAILURE
+        try:
+            self.estimator = self._compute.submit(
+                PoseEstimator, estimator_config(values), values['model_dir'] or None).result()
+        except (ModelFileError, ValueError, OSError) as exc:
+            self.get_logger().error(f'cannot load the pose models: {exc}')
+            return TransitionCallbackReturn.FAILURE
+        self.get_logger().info(f'models loaded on {self.estimator.device}')
+        self._outputs = {
+            'markers': self.create_lifecycle_publisher(MarkerArray, '~/markers', 1),
+            'poses': self.create_lifecycle_publisher(PoseArray, '~/poses', 10),
+            'joints': self.create_lifecycle_publisher(PoseArray, '~/joints', 10),
+            'skeletons': self.create_lifecycle_publisher(PointCloud2, '~/skeletons', 10),
+            'debug_image': self.create_lifecycle_publisher(Image, '~/debug_image', 1),
+            'diagnostics': self.create_lifecycle_publisher(DiagnosticArray, '/diagnostics', 10),
+        }
+        return super().on_configure(state)
+
+    @_logged
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Subscribe to the inputs and start the worker."""
+        qos = QoSProfile(depth=1, history=qos_profile_sensor_data.history,
+                         reliability=(ReliabilityPolicy.RELIABLE if self.value('reliable_input')
+                                      else ReliabilityPolicy.BEST_EFFORT))
+        if self.value('image_transport') == 'compressed':
+            image = self.create_subscription(CompressedImage, 'image/compressed',
+                                             self._on_image, qos)
+        else:
+            image = self.create_subscription(Image, 'image', self._on_image, qos)
+        self._inputs = [
+            image, self.create_subscription(CameraInfo, 'camera_info', self._on_camera_info,
+                                            qos)]
+        if self.value('use_depth'):
+            self._inputs.append(
+                self.create_subscription(Image, 'depth/image', self._on_depth, qos))
+        self._running = True
+        self._worker = self._compute.submit(self._work)
+        self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics)
+        return super().on_activate(state)
+
+    @_logged
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Unsubscribe, stop the worker and return cached GPU memory (models stay loaded)."""
+        self._stop()
+        self._empty_gpu_cache()
+        return super().on_deactivate(state)
+
+    @_logged
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Release the models (and GPU memory) and the publishers."""
+        self._release()
+        return super().on_cleanup(state)
+
+    @_logged
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop everything from any state."""
+        self._stop()
+        self._release()
+        return super().on_shutdown(state)
+
+    @_logged
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop everything; the node returns to unconfigured."""
+        self._stop()
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def destroy_node(self) -> None:
+        """Stop the worker and the compute thread, then destroy the node."""
+        self._stop()
+        self._compute.shutdown(wait=True)
+        super().destroy_node()
+
+    def _stop(self) -> None:
+        for subscription in self._inputs:
+            self.destroy_subscription(subscription)
+        self._inputs = []
+        if self._diagnostics_timer is not None:
+            self.destroy_timer(self._diagnostics_timer)
+            self._diagnostics_timer = None
+        with self._wake:
+            self._running = False
+            self._pending = None
+            self._wake.notify_all()
+        if self._worker is not None:
+            wait([self._worker], timeout=30.0)
+            self._worker = None
+
+    def _release(self) -> None:
+        for publisher in self._outputs.values():
+            self.destroy_lifecycle_publisher(publisher)
+        self._outputs = {}
+        self.estimator = None
+        self._empty_gpu_cache()
+
+    @staticmethod
+    def _empty_gpu_cache() -> None:
+        """Return PyTorch's cached, unused CUDA memory to the driver (when CUDA was used)."""
+        if torch.cuda.is_initialized():
+            torch.cuda.empty_cache()
+
+    # ---------------------------------------------------------------- inputs
+    def _should_log(self, text: str) -> bool:
+        """Return True at most once per THROTTLE_S seconds for each distinct text."""
+        now = time.monotonic()
+        if now - self._last_log.get(text, -THROTTLE_S) < THROTTLE_S:
+            return False
+        if len(self._last_log) > 256:  # bounded: texts may contain varying sizes
+            self._last_log.clear()
+        self._last_log[text] = now
+        return True
+
+    # rclpy requires one severity per logging call site: one method per severity.
+    def _warn(self, text: str) -> None:
+        if self._should_log(text):
+            self.get_logger().warning(text)
+
+    def _error(self, text: str) -> None:
+        if self._should_log(text):
+            self.get_logger().error(text)
+
+    @_guarded
+    def _on_camera_info(self, message: CameraInfo) -> None:
+        hfov = self.value('default_hfov_deg') or DEFAULT_HFOV_DEG
+        try:
+            camera = messages.camera_from_info(message, hfov)
+        except ValueError as exc:
+            self._error(f'CameraInfo rejected: {exc}')
+            return
+        if not camera.calibrated:
+            self._warn(f'CameraInfo has no valid K: assuming a {hfov:g} '
+                       'degree horizontal field of view; calibrate the camera for '
+                       'metric distances')
+        self.camera, self.camera_frame = camera, message.header.frame_id
+
+    @_guarded
+    def _on_depth(self, message: Image) -> None:
+        try:
+            depth = decode_depth(message.encoding, message.width, message.height,
+                                 message.step, bool(message.is_bigendian),
+                                 message.data)
+            self.depth = (_seconds(message.header.stamp), depth)
+        except ValueError as exc:
+            self._error(f'depth image skipped: {exc}')
+
+    @_guarded
+    def _on_image(self, message: Any) -> None:
+        self.input_rate.tick()
+        with self._wake:
+            if self._pending is not None:
+                self.dropped += 1
+            self._pending = (message, time.monotonic())
+            self._wake.notify()
+
+    # ---------------------------------------------------------------- processing
+    def _work(self) -> None:
+        while True:
+            with self._wake:
+                while self._running and self._pending is None:
+                    self._wake.wait()
+                if not self._running:
+                    return
+                message, received = self._pending
+                self._pending = None
+            try:
+                self._process(message, received)
+            except Exception as exc:  # noqa: B902 - the worker must survive any frame
+                self._error(f'frame skipped: {exc!r}')
+
+    def _frame_camera(self, width: int, height: int) -> Optional[CameraModel]:
+        camera = self.camera
+        if camera is None:
+            hfov = self.value('default_hfov_deg')
+            if hfov <= 0:
+                self._warn('waiting for CameraInfo on camera_info; frames '
+                           'are skipped (set default_hfov_deg to run without it)')
+                return None
+            return CameraModel.from_hfov(width, height, hfov)
+        if (camera.width, camera.height) != (width, height):
+            self._error(f'image is {width} x {height} but CameraInfo (after '
+                        f'binning and ROI) describes {camera.width} x {camera.height}; '
+                        'frame skipped')
+            return None
+        return camera
+
+    def _process(self, message: Any, received: float) -> None:
+        try:
+            rgb = messages.image_to_rgb(message)
+        except ValueError as exc:
+            self._error(f'image skipped: {exc}')
+            return
+        height, width = rgb.shape[:2]
+        camera = self._frame_camera(width, height)
+        estimator = self.estimator
+        if camera is None or estimator is None:
+            return
+        result = estimator(rgb, camera)
+        if self.value('use_depth'):
+            result = self._fuse_depth(result, _seconds(message.header.stamp))
+        header = message.header
+        header.frame_id = self.value('frame_id') or header.frame_id or self.camera_frame
+        self._publish(header, rgb, result)
+        self.processed_rate.tick()
+        self.last_timings = result.timings_ms
+        self.last_latency_ms = (time.monotonic() - received) * 1e3
+
+    def _fuse_depth(self, result: FrameResult, stamp: float) -> FrameResult:
+        depth_stamp, depth_m = self.depth if self.depth is not None else (-np.inf, None)
+        if abs(depth_stamp - stamp) > DEPTH_MAX_AGE_S:
+            self._warn(f'no depth image on depth/image within {DEPTH_MAX_AGE_S} s of the '
+                       'colour image; using the monocular distance')
+            return result
+        persons = []
+        for person in result.persons:
+            depth = measured_root_depth(depth_m, person.keypoints_2d, person.visibility,
+                                        person.joints_3d, person.root, result.image_size)
+            if depth is not None:
+                joints, root = move_to_depth(person.joints_3d, person.root,
+                                             fuse_depths(float(person.root[2]), depth))
+                person = replace(person, joints_3d=joints, root=root)
+            persons.append(person)
+        return replace(result, persons=tuple(persons))
+
+    def _publish(self, header: Any, rgb: np.ndarray, result: FrameResult) -> None:
+        publishers = self._outputs
+        if not publishers:
+            return
+        persons = result.persons
+        visibility = self.value('min_joint_visibility')
+        publishers['markers'].publish(messages.markers(
+            header, persons, self.value('marker_scale'), self.value('marker_lifetime'),
+            visibility))
+        publishers['poses'].publish(messages.root_poses(header, persons))
+        publishers['joints'].publish(messages.joint_poses(header, persons))
+        publishers['skeletons'].publish(messages.skeleton_cloud(header, persons))
+        if publishers['debug_image'].get_subscription_count() > 0:
+            publishers['debug_image'].publish(
+                messages.debug_image(header, rgb, persons, visibility))
+
+    def _publish_diagnostics(self) -> None:
+        publisher = self._outputs.get('diagnostics')
+        if publisher is None:
+            return
+        estimator = self.estimator
+        values = {
+            'input rate (Hz)': f'{self.input_rate.rate():.2f}',
+            'processed rate (Hz)': f'{self.processed_rate.rate():.2f}',
+            'dropped frames': str(self.dropped),
+            'latency receive to publish (ms)': f'{self.last_latency_ms:.1f}',
+            'device': str(estimator.device) if estimator is not None else 'none',
+            'camera calibrated': str(self.camera.calibrated) if self.camera else 'no CameraInfo',
+        }
+        values.update({f'{name} (ms)': f'{ms:.1f}' for name, ms in self.last_timings.items()})
+        waiting = self.camera is None and self.value('default_hfov_deg') <= 0
+        status = DiagnosticStatus(
+            level=DiagnosticStatus.WARN if waiting else DiagnosticStatus.OK,
+            name=f'{self.get_name()}: pose3d', hardware_id=values['device'],
+            message='waiting for CameraInfo' if waiting else 'running',
+            values=[KeyValue(key=k, value=v) for k, v in values.items()])
+        # Diagnostics describe the node, not a frame: they carry the node's clock.
+        header = Header(stamp=self.get_clock().now().to_msg())
+        publisher.publish(DiagnosticArray(header=header, status=[status]))
+
+
+def _seconds(stamp: Any) -> float:
+    return stamp.sec + stamp.nanosec * 1e-9
+
+
+def main(args: Optional[List[str]] = None) -> None:
+    """Run the node until Ctrl-C or an external shutdown."""
+    rclpy.init(args=args)
+    node = Pose3dNode()
+    try:
+        if node.value('autostart'):
+            for name, transition in (('configure', node.trigger_configure),
+                                     ('activate', node.trigger_activate)):
+                outcome = transition()
+                if outcome != TransitionCallbackReturn.SUCCESS:
+                    node.get_logger().error(
+                        f'autostart: {name} failed ({outcome.to_label()}); the node keeps '
+                        'serving its lifecycle services so that it can be retried')
+                    break
+            else:
+                node.get_logger().info('active: waiting for images')
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()
