@@ -32,7 +32,8 @@ ARGUMENTS = (
     ('image_topic', 'image_raw', 'Image topic, relative to the camera namespace.'),
     ('camera_info_topic', 'camera_info', 'CameraInfo topic, relative to the namespace.'),
     ('depth_topic', 'depth_registered/image_rect', 'Registered depth topic (use_depth).'),
-    ('image_transport', 'raw', 'raw, or compressed (<image_topic>/compressed).'),
+    ('image_transport', '', 'raw, or compressed (<image_topic>/compressed); empty: the '
+                            "params file's value."),
     ('params_file', '', 'Node parameters (YAML, key /**/pose3d).'),
     ('device', '', "auto, cpu, cuda or cuda:N; empty: the params file's value."),
     ('use_sim_time', 'false', 'Use /clock (playing bags).'),
@@ -53,10 +54,9 @@ def _nodes(context: object) -> list:
 
     namespaces = [n.strip() for n in value('cameras').split(',') if n.strip()]
     namespaces = namespaces or [value('namespace')]
-    overrides = {'image_transport': value('image_transport'),
-                 'use_sim_time': value('use_sim_time').lower() == 'true'}
-    if value('device'):
-        overrides['device'] = value('device')
+    overrides = {'use_sim_time': value('use_sim_time').lower() == 'true'}
+    overrides.update({name: value(name) for name in ('device', 'image_transport')
+                      if value(name)})
     image = value('image_topic')
     actions = [
         Node(package=PACKAGE, executable='pose3d_node', name='pose3d', namespace=namespace,

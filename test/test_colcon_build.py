@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 
 from pose3d_ros.node.client import ros_environment
 import pytest
@@ -49,6 +50,8 @@ def test_installed_executable_runs_the_node(install: Path, tmp_path: Path) -> No
         [str(install / 'lib' / 'pose3d_ros' / 'pose3d_node'), '--ros-args', '-p',
          f'model_dir:={tmp_path}'], cwd=tmp_path, env=environment, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)
+    watchdog = threading.Timer(120.0, node.kill)  # never hang CI on a missing line
+    watchdog.start()
     try:
         lines = []
         for line in node.stdout:
@@ -58,6 +61,7 @@ def test_installed_executable_runs_the_node(install: Path, tmp_path: Path) -> No
         node.send_signal(signal.SIGINT)
         assert node.wait(30) == 0, ''.join(lines)
     finally:
+        watchdog.cancel()
         node.kill()
     assert 'pose3d-models fetch' in ''.join(lines)
     probe = subprocess.run(

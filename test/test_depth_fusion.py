@@ -27,7 +27,7 @@ def test_measured_depth_corrects_for_the_skeleton_shape() -> None:
     depth[5:16, 15:26] = 2.6  # around the left shoulder, 10 cm behind the root
     keypoints, visibility, joints, root = person()
     assert measured_root_depth(depth, keypoints, visibility, joints, root,
-                               SIZE) == pytest.approx(2.5)
+                               SIZE) == pytest.approx(2.5 + depth_fusion.BODY_DEPTH_M)
 
 
 def test_invalid_pixels_are_rejected() -> None:
@@ -37,7 +37,7 @@ def test_invalid_pixels_are_rejected() -> None:
     depth[1::4] = np.nan
     depth[3::8, ::2] = np.inf
     assert measured_root_depth(depth, keypoints, visibility, joints, root,
-                               SIZE) == pytest.approx(2.0, abs=0.11)
+                               SIZE) == pytest.approx(2.0 + depth_fusion.BODY_DEPTH_M, abs=0.11)
     empty = np.zeros((48, 64), np.float32)
     assert measured_root_depth(empty, keypoints, visibility, joints, root, SIZE) is None
     far = np.full((48, 64), depth_fusion.MAX_DEPTH_M + 1, np.float32)
@@ -55,7 +55,7 @@ def test_depth_at_another_resolution_is_scaled() -> None:
     keypoints, visibility, joints, root = person()
     depth = np.full((24, 32), 4.0, np.float32)
     assert measured_root_depth(depth, keypoints, visibility, joints, root,
-                               SIZE) == pytest.approx(4.0, abs=0.06)
+                               SIZE) == pytest.approx(4.0 + depth_fusion.BODY_DEPTH_M, abs=0.06)
 
 
 def test_fusion_trusts_the_sensor_near_and_the_camera_never_alone() -> None:

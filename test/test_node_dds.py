@@ -77,8 +77,8 @@ def params_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope='module')
 def node(context: Context, params_file: Path, model_dir: Path) -> Iterator[NodeProcess]:
     """Run the node under test, namespace /cam, started with the params file."""
-    process = NodeProcess(['-r', f'__ns:={NAMESPACE}', '--params-file', str(params_file)],
-                          ros_environment(DOMAIN_ID))
+    process = NodeProcess(['-r', f'__ns:={NAMESPACE}', '--params-file', str(params_file),
+                           '-p', 'device:=cpu'], ros_environment(DOMAIN_ID))
     with process:
         yield process
 
@@ -126,6 +126,7 @@ def test_params_file_values_are_used(client: tuple, params_file: Path) -> None:
     pose_client, executor = client
     expected = yaml.safe_load(params_file.read_text())[NODE_KEY]['ros__parameters']
     assert set(expected) == set(BY_NAME), 'config/pose3d.yaml must list every parameter'
+    expected['device'] = 'cpu'  # the command line's -p after --params-file wins
     parameters = AsyncParameterClient(pose_client, f'{NAMESPACE}/pose3d')
     assert parameters.wait_for_services(10.0)
     future = parameters.get_parameters(list(expected))
@@ -250,8 +251,9 @@ def test_registered_depth_moves_the_person(client: tuple, node: NodeProcess,
         fused = request(client, image, info).messages['poses'].poses[0].position
     finally:
         pose_client.destroy_publisher(publisher)
-    # The torso reads 3 m (minus each joint's offset from the pelvis); the sensor dominates.
-    assert 2.9 < fused.z < 3.1 and abs(monocular.z - 3.0) > 0.3
+    # The torso reads 3 m (+ 0.1 m to the joints, minus each joint's offset from the
+    # pelvis); the sensor dominates the fusion.
+    assert 3.0 < fused.z < 3.2 and abs(monocular.z - 3.1) > 0.3
     # Slid along the ray through the pelvis: same image position.
     assert fused.x / fused.z == pytest.approx(monocular.x / monocular.z, abs=1e-6)
     assert fused.y / fused.z == pytest.approx(monocular.y / monocular.z, abs=1e-6)
@@ -291,9 +293,9 @@ def _bad_inputs(photo: tuple) -> dict:
             _raw(8000, 8000, 'mono8', big.tobytes(), 8000),
             messages.camera_info_message(header(), big_camera), True, None),
         'CameraInfo with K all zero': (_raw(width, height, 'rgb8', bytes(good.data),
-                                            width * 3), zero_k, True, 'has no valid K'),
+                                            width * 3), zero_k, True, 'K is all zero'),
         'CameraInfo with NaN in K': (_raw(width, height, 'rgb8', bytes(good.data), width * 3),
-                                     nan_k, True, 'has no valid K'),
+                                     nan_k, True, 'K is not finite'),
         'image/CameraInfo size mismatch': (
             _raw(width, height, 'rgb8', bytes(good.data), width * 3),
             messages.camera_info_message(header(), mismatch), False,
@@ -313,6 +315,7 @@ def test_bad_input_then_valid_frame(client: tuple, node: NodeProcess, photo: tup
     image, info, answered, log_text = _bad_inputs(photo)[case]
     info.header = image.header
     pose_client, executor = client
+    since = len(node.log())
     if answered:
         answer = request(client, image, info, timeout_s=180.0, republish_s=20.0)
         assert len(answer.messages['poses'].poses) <= 1
@@ -323,7 +326,7 @@ def test_bad_input_then_valid_frame(client: tuple, node: NodeProcess, photo: tup
         pose_client.spin_for(executor, 2.0)
         assert stamp_of(image) not in pose_client.answers
     if log_text is not None:
-        assert node.wait_for_log(log_text, 10.0), f'{log_text!r} not logged'
+        assert node.wait_for_log(log_text, 10.0, since), f'{log_text!r} not logged'
     request(client, *valid_frame(photo))
     assert node.alive()
 
@@ -335,18 +338,21 @@ def test_burst_at_100_hz_keeps_latency_bounded(client: tuple, node: NodeProcess,
     for _ in range(3):
         answer = request(client, *valid_frame(photo), republish_s=30.0)
         single.append(answer.latency_s())
-    burst = []
+    burst, start = [], time.monotonic()
     for _ in range(100):
         image, info = valid_frame(photo)
         burst.append(stamp_of(image))
         pose_client.send(image, info)
         pose_client.spin_for(executor, 0.01)
+    duration = time.monotonic() - start
     final = request(client, *valid_frame(photo), republish_s=30.0)
     answered = sum(stamp in pose_client.answers for stamp in burst)
-    # Newest frame wins: at most the frame in progress and then this one.
-    bound = 3.0 * statistics.median(single) + 1.0
-    assert final.latency_s() < bound, (final.latency_s(), single)
-    assert answered < 50, f'{answered} of 100 burst frames were processed: a backlog'
+    # Newest frame wins: the last frame waits at most for the one in progress.
+    frame_s = statistics.median(single)
+    assert final.latency_s() < 3.0 * frame_s + 1.0, (final.latency_s(), single)
+    # No backlog: only frames the node had time for were processed (100 if it is fast).
+    assert answered <= duration / frame_s + 3, (answered, duration, frame_s)
+    assert answered < 100 or frame_s < duration / 100
 
 
 def test_runtime_parameter_changes_are_validated(client: tuple, photo: tuple) -> None:
@@ -369,7 +375,10 @@ def test_runtime_parameter_changes_are_validated(client: tuple, photo: tuple) ->
     result = set_one('max_persons', 3)
     assert result.successful, result.reason
     assert set_one('tile_grids', [0]).successful
-    request(client, *valid_frame(photo))
+    assert set_one('frame_id', 'override_frame').successful
+    answer = request(client, *valid_frame(photo))
+    assert answer.messages['poses'].header.frame_id == 'override_frame'
+    assert set_one('frame_id', '').successful
 
 
 def test_ctrl_c_shuts_down_cleanly(client: tuple, node: NodeProcess) -> None:

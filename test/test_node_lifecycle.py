@@ -21,6 +21,8 @@ from pose3d_ros.node.client import NodeProcess, Pose3dClient, ros_environment
 import pytest
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import Parameter
+from rclpy.parameter_client import AsyncParameterClient
 from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import Header
 
@@ -72,7 +74,7 @@ def jpeg_frame(sample_dir: Path, second: int) -> tuple:
 
 
 def test_lifecycle_transitions(context: Context, model_dir: Path, sample_dir: Path) -> None:
-    arguments = ['-r', '__ns:=/lc', '-p', 'autostart:=false',
+    arguments = ['-r', '__ns:=/lc', '-p', 'autostart:=false', '-p', 'device:=cpu',
                  '-p', 'image_transport:=compressed', '-p', 'tile_grids:=[0]']
     executor = SingleThreadedExecutor(context=context)
     client = Pose3dClient('/lc', reliable=False, compressed=True, context=context)
@@ -91,6 +93,18 @@ def test_lifecycle_transitions(context: Context, model_dir: Path, sample_dir: Pa
         assert lifecycle.trigger(Transition.TRANSITION_ACTIVATE)
         assert lifecycle.state() == State.PRIMARY_STATE_ACTIVE
         assert client.wait_for_node(executor, 30.0)
+
+        # Before any CameraInfo, frames wait (with a warning) unless default_hfov_deg > 0.
+        image, _ = jpeg_frame(sample_dir, 5)
+        assert client.request(executor, image, None, 3.0, republish_s=0.5) is None
+        assert node.wait_for_log('waiting for CameraInfo', 5.0)
+        parameters = AsyncParameterClient(client, '/lc/pose3d')
+        future = parameters.set_parameters([Parameter('default_hfov_deg', value=60.0)])
+        executor.spin_until_future_complete(future, 10.0)
+        assert future.result().results[0].successful
+        image, _ = jpeg_frame(sample_dir, 6)
+        assert client.request(executor, image, None, 60.0, republish_s=0.5) is not None
+
         image, info = jpeg_frame(sample_dir, 7)
         answer = client.request(executor, image, info, 60.0, republish_s=0.5)
         assert answer is not None, node.log()
@@ -116,19 +130,25 @@ def test_lifecycle_transitions(context: Context, model_dir: Path, sample_dir: Pa
     client.destroy_node()
 
 
-def test_configure_fails_with_the_fix_when_models_are_missing(context: Context,
-                                                              tmp_path: Path) -> None:
-    arguments = ['-r', '__ns:=/broken', '-p', f'model_dir:={tmp_path}']
+@pytest.mark.parametrize('argument, reason', [
+    ('model_dir:={tmp}', 'pose3d-models fetch'),
+    ('max_persons:=0', 'max_persons'),
+    ('tile_grids:=[1]', 'tile_grids entries must be in [2, 8]'),
+    ('marker_scale:=large', 'marker_scale')])
+def test_configure_fails_with_the_reason(context: Context, tmp_path: Path, argument: str,
+                                         reason: str) -> None:
+    arguments = ['-r', '__ns:=/broken', '-p', argument.format(tmp=tmp_path)]
     executor = SingleThreadedExecutor(context=context)
     client = Pose3dClient('/broken', context=context)
     executor.add_node(client)
     with NodeProcess(arguments, ros_environment(DOMAIN_ID)) as node:
         assert node.wait_for_log('autostart: configure failed', 60.0), node.log()
-        assert 'pose3d-models fetch' in node.log()
+        assert reason in node.log(), node.log()
         lifecycle = Lifecycle(client, executor, '/broken/pose3d')
         assert lifecycle.state() == State.PRIMARY_STATE_UNCONFIGURED
-        assert not lifecycle.trigger(Transition.TRANSITION_CONFIGURE)  # still missing
+        assert not lifecycle.trigger(Transition.TRANSITION_CONFIGURE)  # still wrong
         assert node.alive()
         assert node.stop() == 0
+        assert 'Traceback' not in node.log(), node.log()
     executor.shutdown()
     client.destroy_node()

@@ -74,6 +74,14 @@ def test_markers() -> None:
     assert set(by_key) == {(ns, i) for ns in ('joints', 'bones', 'labels') for i in (4, 9)}
     joints = by_key['joints', 4]
     assert joints.type == Marker.SPHERE_LIST and len(joints.points) == 32  # ankle hidden
+    shown = np.delete(persons[0].joints_3d, J['left_ankle'], axis=0)
+    assert np.allclose([[p.x, p.y, p.z] for p in joints.points], shown)
+    for ns in ('joints', 'bones'):  # points are in the header frame: identity pose
+        pose = by_key[ns, 4].pose
+        assert (pose.position.x, pose.position.y, pose.position.z) == (0.0, 0.0, 0.0)
+        assert pose.orientation.w == 1.0
+    head = persons[0].joints_3d[J['nose']]
+    assert by_key['labels', 4].pose.position.y == pytest.approx(head[1] - 0.25)
     assert joints.lifetime.sec == 0 and joints.lifetime.nanosec == 500_000_000
     bones = by_key['bones', 4]
     hidden_edges = sum(J['left_ankle'] in edge for edge in SKELETON_EDGES)

@@ -71,7 +71,9 @@ class PoseEstimator:
         self.landmarker = POSE_LANDMARK_FULL.load(model_dir).to(self.device, self.dtype)
         self.anchors = ssd_anchor_centres().to(self.device)
 
-    def __call__(self, rgb: np.ndarray, camera: CameraModel) -> FrameResult:
+    def __call__(self, rgb: np.ndarray, camera: CameraModel,
+                 seeds: Optional[np.ndarray] = None, seed_scores: Optional[np.ndarray] = None,
+                 detect: bool = True) -> FrameResult:
         """
         Find the persons in ``rgb``.
 
@@ -81,6 +83,15 @@ class PoseEstimator:
             (H, W, 3) uint8 RGB image as delivered by the camera.
         camera
             The camera that took it; its size must be (W, H).
+        seeds
+            (K, 2, 2) regions to run the landmark network on besides the detections, as
+            the two region keypoints (hip centre, full-body scale point) in delivered-image
+            pixels: the previous frame's :attr:`Person.alignment_2d` when tracking, as
+            MediaPipe does. Duplicates of detections are removed as usual.
+        seed_scores
+            (K,) scores the seeded persons carry (their tracks' detector scores).
+        detect
+            False skips the detector: only the seeds are looked at.
 
         Raises
         ------
@@ -101,14 +112,24 @@ class PoseEstimator:
             with stage(timings, 'preprocess', self.device):
                 pixels = np.require(rgb, requirements='CW')  # read-only buffers are copied
                 image = torch.from_numpy(pixels).to(self.device).permute(2, 0, 1).float()
-                views = view_regions(width, height, self.config.tile_grids,
-                                     self.config.tile_overlap, self.device)
-                detector_input = POSE_DETECTION.to_input(
-                    crop(image, views, POSE_DETECTION.input_size[0], 'zeros')).to(self.dtype)
+                if detect:
+                    views = view_regions(width, height, self.config.tile_grids,
+                                         self.config.tile_overlap, self.device)
+                    detector_input = POSE_DETECTION.to_input(crop(
+                        image, views, POSE_DETECTION.input_size[0], 'zeros')).to(self.dtype)
             with stage(timings, 'detect', self.device):
-                detections = self._detect(detector_input, views)
+                keypoints = image.new_zeros((0, 2, 2))
+                scores = image.new_zeros(0)
+                if detect:
+                    detections = self._detect(detector_input, views)
+                    keypoints, scores = detections.keypoints[:, :2], detections.scores
+                if seeds is not None and len(seeds):
+                    keypoints = torch.cat([keypoints, torch.as_tensor(
+                        seeds, dtype=keypoints.dtype, device=self.device).reshape(-1, 2, 2)])
+                    scores = torch.cat([scores, torch.as_tensor(
+                        seed_scores, dtype=scores.dtype, device=self.device).reshape(-1)])
             with stage(timings, 'landmarks', self.device):
-                landmarks, sides, scores = self._landmarks(image, detections, camera)
+                landmarks, sides, scores = self._landmarks(image, keypoints, scores, camera)
             with stage(timings, 'root', self.device):
                 translation, prior_z, from_fit = self._root(landmarks, sides, camera)
             with stage(timings, 'postprocess', self.device):
@@ -127,17 +148,19 @@ class PoseEstimator:
         return merge_views(per_view, views, self.config.nms_iou,
                            self.config.view_merge_overlap, self.config.max_persons)
 
-    def _landmarks(self, image: torch.Tensor, detections: Detections,
+    def _landmarks(self, image: torch.Tensor, keypoints: torch.Tensor, scores: torch.Tensor,
                    camera: CameraModel) -> tuple:
         """
-        Run the landmark network on every detected person; drop weak poses and duplicates.
+        Run the landmark network on every person; drop weak poses and duplicates.
+
+        ``keypoints`` (N, 2, 2) are each person's region keypoints (hip centre, full-body
+        scale point) in delivered-image pixels, ``scores`` (N,) their scores.
 
         With lens distortion the regions live in the ideal pinhole camera's pixels and each
         crop samples the distorted image through :meth:`CameraModel.distort`, so the
         network sees an undistorted person. Returns the kept persons' landmarks (pinhole
-        pixels), their region sides (N,) and detector scores (N,).
+        pixels), their region sides (N,) and scores (N,).
         """
-        keypoints = detections.keypoints
         to_source = None
         if camera.distorted and len(keypoints):
             fx, fy, cx, cy = camera.intrinsics
@@ -163,9 +186,9 @@ class PoseEstimator:
             (visible >= self.config.min_visible_landmarks)
         if keep.any():
             keep[keep.clone()] = duplicate_mask(
-                landmarks.pixels[keep], regions.sides[keep], detections.scores[keep],
+                landmarks.pixels[keep], regions.sides[keep], scores[keep],
                 self.config.duplicate_distance)
-        return landmarks.select(keep), regions.sides[keep], detections.scores[keep]
+        return landmarks.select(keep), regions.sides[keep], scores[keep]
 
     def _root(self, landmarks: Landmarks, sides: torch.Tensor, camera: CameraModel) -> tuple:
         """Return translations (N, 3) m, prior depths (N,) m and fit flags (N,)."""
@@ -192,6 +215,7 @@ class PoseEstimator:
         """Build one Person each, with 2D keypoints in the delivered (distorted) image."""
         width, height = camera.width, camera.height
         pixels = camera.distort(landmarks.pixels.double()).cpu().numpy()
+        alignment = camera.distort(landmarks.alignment.double()).cpu().numpy()
         world = landmarks.world.double().cpu().numpy()
         visibility = landmarks.visibility.cpu().numpy()
         scores = scores.cpu().numpy()
@@ -207,5 +231,6 @@ class PoseEstimator:
                 joints_3d=relative + translation[index],
                 root=translation[index].copy(),
                 root_prior_z=float(prior_z[index]),
-                root_from_fit=bool(from_fit[index])))
+                root_from_fit=bool(from_fit[index]),
+                alignment_2d=alignment[index]))
         return tuple(persons)

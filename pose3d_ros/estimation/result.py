@@ -31,6 +31,9 @@ class Person:
         3DMPPE distance prior of the root depth, metres.
     root_from_fit
         False when the least-squares fit was degenerate and the prior placed the person.
+    alignment_2d
+        (2, 2) the landmark network's hip centre and full-body scale point, delivered-image
+        pixels: the region of this person in the next frame when tracking.
     track_id
         Track id, filled by tracking; None from single-image estimation (``id`` in JSON).
 
@@ -44,6 +47,7 @@ class Person:
     root: np.ndarray
     root_prior_z: float
     root_from_fit: bool
+    alignment_2d: Optional[np.ndarray] = None
     track_id: Optional[int] = None
 
     def to_json(self) -> dict:
@@ -72,9 +76,11 @@ class FrameResult:
     camera
         The camera model used (``camera.calibrated`` False: intrinsics were assumed).
     persons
-        Persons, best detector score first.
+        Persons, best detector score first (by track id when tracking).
     timings_ms
         Milliseconds per estimator stage.
+    detected
+        Whether the detector ran (False: only landmark-driven regions, when tracking).
 
     """
 
@@ -82,6 +88,7 @@ class FrameResult:
     camera: CameraModel
     persons: Tuple[Person, ...]
     timings_ms: Dict[str, float] = field(default_factory=dict)
+    detected: bool = True
 
     def to_json(self, source: str) -> dict:
         """Return one JSON-lines record for the image at ``source``."""

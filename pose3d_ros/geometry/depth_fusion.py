@@ -7,16 +7,17 @@ The rule (documented in docs/node.md):
    inside the image, take the median of the valid depth pixels in a
    ``WINDOW`` x ``WINDOW`` window around it; zeros, NaN, infinities and values outside
    ``[MIN_DEPTH_M, MAX_DEPTH_M]`` are not valid.
-2. Each such value minus that joint's depth offset from the root (known from the metric
-   skeleton) estimates the root depth; the measurement is the median of these estimates
-   and needs at least ``MIN_SAMPLES`` of them.
+2. The sensor sees the body's surface, and the joints lie about ``BODY_DEPTH_M`` behind
+   it; each such value plus that, minus the joint's depth offset from the root (known
+   from the metric skeleton), estimates the root depth; the measurement is the median of
+   these estimates and needs at least ``MIN_SAMPLES`` of them.
 3. The measured and monocular root depths are combined by inverse-variance weighting, with
    standard deviations ``MONOCULAR_SIGMA`` x z (monocular) and
    ``DEPTH_SIGMA_M + DEPTH_SIGMA_QUADRATIC`` x z² (sensor; stereo and structured-light
    error grows with the square of the distance). At 2 m this weights the sensor 100:1.
-4. The person is slid along the ray through the root to the fused depth, so the skeleton
-   keeps its shape and its image projection. Without a valid measurement the monocular
-   estimate stands.
+4. The person is slid along the ray through the root to the fused depth: the skeleton
+   keeps its shape and the root its image position (joints away from the root shift a
+   little in the image). Without a valid measurement the monocular estimate stands.
 """
 
 from typing import Optional, Tuple
@@ -31,6 +32,8 @@ MIN_VISIBILITY = 0.5
 WINDOW = 5
 MIN_DEPTH_M, MAX_DEPTH_M = 0.2, 20.0
 MIN_SAMPLES = 2
+#: Depth of a torso joint behind the body surface the sensor sees (metres).
+BODY_DEPTH_M = 0.1
 MONOCULAR_SIGMA = 0.15
 DEPTH_SIGMA_M, DEPTH_SIGMA_QUADRATIC = 0.01, 0.005
 
@@ -59,7 +62,8 @@ def measured_root_depth(depth_m: np.ndarray, keypoints_2d: np.ndarray, visibilit
         window = depth_m[max(v - half, 0):v + half + 1, max(u - half, 0):u + half + 1]
         valid = window[np.isfinite(window) & (window >= MIN_DEPTH_M) & (window <= MAX_DEPTH_M)]
         if valid.size:
-            estimates.append(float(np.median(valid)) - (joints_3d[joint, 2] - root[2]))
+            estimates.append(float(np.median(valid)) + BODY_DEPTH_M -
+                             (joints_3d[joint, 2] - root[2]))
     return float(np.median(estimates)) if len(estimates) >= MIN_SAMPLES else None
 
 

@@ -87,14 +87,18 @@ class NodeProcess:
         """Return everything the node has printed so far."""
         return self.log_file.read_text(errors='replace')
 
-    def wait_for_log(self, text: str, timeout_s: float) -> bool:
-        """Wait until ``text`` appears in the log; False on timeout or when the node died."""
+    def wait_for_log(self, text: str, timeout_s: float, since: int = 0) -> bool:
+        """
+        Wait until ``text`` appears in the log; False on timeout or when the node died.
+
+        ``since``: only look after this many characters (a previous ``len(log())``).
+        """
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if text in self.log():
+            if text in self.log()[since:]:
                 return True
             if not self.alive():
-                return text in self.log()
+                return text in self.log()[since:]
             time.sleep(0.1)
         return False
 

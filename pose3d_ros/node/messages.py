@@ -7,7 +7,7 @@ PointCloud2 and the debug Image, each stamped with the input image's header.
 """
 
 import colorsys
-from typing import Sequence
+from typing import Sequence, Union
 
 from builtin_interfaces.msg import Duration
 import cv2
@@ -20,7 +20,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 from ..estimation.result import Person
 from ..geometry.camera import CameraModel
 from ..geometry.torso import torso_quaternion
-from ..image_decoding import decode_compressed, decode_raw
+from ..image_decoding import decode_compressed, decode_raw, SUPPORTED_ENCODINGS
 from ..models.blazepose import LANDMARK_NAMES, SKELETON_EDGES
 from ..visualisation import draw_skeletons
 
@@ -42,9 +42,14 @@ def camera_from_info(info: CameraInfo, default_hfov_deg: float) -> CameraModel:
         (roi.x_offset, roi.y_offset, roi.width, roi.height), default_hfov_deg)
 
 
-def image_to_rgb(message) -> np.ndarray:
+def image_to_rgb(message: Union[Image, CompressedImage]) -> np.ndarray:
     """
     Convert an Image or CompressedImage message to (H, W, 3) uint8 RGB.
+
+    The package's own conversion handles every encoding it lists
+    (:data:`~pose3d_ros.image_decoding.SUPPORTED_ENCODINGS`) and checks the layout (size,
+    ``step``, data length), which cv_bridge does not; cv_bridge, where it can be
+    imported, converts any other encoding.
 
     Raises
     ------
@@ -54,13 +59,17 @@ def image_to_rgb(message) -> np.ndarray:
     """
     if isinstance(message, CompressedImage):
         return decode_compressed(message.format, message.data)
-    if _BRIDGE is not None:
-        try:
-            return np.ascontiguousarray(_BRIDGE.imgmsg_to_cv2(message, 'rgb8'))
-        except Exception as exc:  # noqa: B902 - cv_bridge raises its own error types
-            raise ValueError(f'cv_bridge cannot convert: {exc}') from exc
-    return decode_raw(message.encoding, message.width, message.height, message.step,
-                      bool(message.is_bigendian), message.data)
+    if message.encoding in SUPPORTED_ENCODINGS or _BRIDGE is None:
+        return decode_raw(message.encoding, message.width, message.height, message.step,
+                          bool(message.is_bigendian), message.data)
+    if message.width <= 0 or message.height <= 0 or \
+            len(message.data) != message.step * message.height:
+        raise ValueError(f'malformed {message.encoding} image: {message.width} x '
+                         f'{message.height}, step {message.step}, {len(message.data)} bytes')
+    try:
+        return np.ascontiguousarray(_BRIDGE.imgmsg_to_cv2(message, 'rgb8'))
+    except Exception as exc:  # noqa: B902 - cv_bridge raises its own error types
+        raise ValueError(f'cv_bridge cannot convert {message.encoding!r}: {exc}') from exc
 
 
 def person_id(person: Person, index: int) -> int:
@@ -76,6 +85,13 @@ def colour(identifier: int) -> ColorRGBA:
 
 def _point(xyz: Sequence[float]) -> Point:
     return Point(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2]))
+
+
+def _identity() -> Pose:
+    """Return a new identity pose (each marker needs its own: messages are mutable)."""
+    pose = Pose()
+    pose.orientation.w = 1.0
+    return pose
 
 
 def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s: float,
@@ -94,16 +110,14 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
         shown = person.visibility >= min_visibility
         common = {'header': header, 'id': identifier, 'action': Marker.ADD,
                   'lifetime': lifetime, 'color': colour(identifier)}
-        common['pose'] = Pose()
-        common['pose'].orientation.w = 1.0
-        joints = Marker(ns='joints', type=Marker.SPHERE_LIST, **common)
+        joints = Marker(ns='joints', type=Marker.SPHERE_LIST, pose=_identity(), **common)
         joints.scale.x = joints.scale.y = joints.scale.z = scale
         joints.points = [_point(p) for p, keep in zip(person.joints_3d, shown) if keep]
-        bones = Marker(ns='bones', type=Marker.LINE_LIST, **common)
+        bones = Marker(ns='bones', type=Marker.LINE_LIST, pose=_identity(), **common)
         bones.scale.x = scale / 2.0
         bones.points = [_point(person.joints_3d[j]) for a, b in SKELETON_EDGES
                         if shown[a] and shown[b] for j in (a, b)]
-        label = Marker(ns='labels', type=Marker.TEXT_VIEW_FACING, **common)
+        label = Marker(ns='labels', type=Marker.TEXT_VIEW_FACING, pose=_identity(), **common)
         label.pose.position = _point(person.joints_3d[_HEAD] - [0.0, 0.25, 0.0])
         label.scale.z = scale * 4.0
         label.text = f'#{identifier} {float(np.linalg.norm(person.root)):.2f} m'
@@ -128,8 +142,8 @@ def joint_poses(header: Header, persons: Sequence[Person]) -> PoseArray:
     poses = []
     for person in persons:
         for xyz in person.joints_3d:
-            pose = Pose(position=_point(xyz))
-            pose.orientation.w = 1.0
+            pose = _identity()
+            pose.position = _point(xyz)
             poses.append(pose)
     return PoseArray(header=header, poses=poses)
 

@@ -8,19 +8,21 @@ configure; subscriptions exist only while active. A worker thread processes the 
 frame; frames that arrive while it is busy replace each other and count as dropped.
 """
 
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 import functools
 import threading
 import time
 import traceback
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Deque, List, Optional, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseArray
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 import rclpy
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter as RosParameter
@@ -43,6 +45,8 @@ from ..models.store import ModelFileError
 THROTTLE_S = 5.0
 #: A depth image older or newer than the colour image by more than this is not used.
 DEPTH_MAX_AGE_S = 0.1
+#: Depth images kept to match colour stamps (about 1 s at 30 Hz).
+DEPTH_BUFFER = 30
 
 
 def _logged(transition: Callable) -> Callable:
@@ -73,17 +77,21 @@ class RateCounter:
 
     def __init__(self, window_s: float = 5.0) -> None:
         self.window_s = window_s
-        self.times: List[float] = []
+        self.times: Deque[float] = deque()
+        self._lock = threading.Lock()  # ticked and read from different threads
 
     def tick(self) -> None:
         """Record one event now."""
-        self.times.append(time.monotonic())
+        with self._lock:
+            self.times.append(time.monotonic())
 
     def rate(self) -> float:
         """Return the events per second in the window."""
         now = time.monotonic()
-        self.times = [t for t in self.times if now - t <= self.window_s]
-        return len(self.times) / self.window_s
+        with self._lock:
+            while self.times and now - self.times[0] > self.window_s:
+                self.times.popleft()
+            return len(self.times) / self.window_s
 
 
 class Pose3dNode(LifecycleNode):
@@ -91,13 +99,12 @@ class Pose3dNode(LifecycleNode):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('pose3d', **kwargs)
-        for parameter in PARAMETERS:
-            self.declare_parameter(parameter.name, parameter.default, parameter.descriptor())
-        self.add_on_set_parameters_callback(self._on_set_parameters)
         self.estimator: Optional[PoseEstimator] = None
         self.camera: Optional[CameraModel] = None
         self.camera_frame = ''
-        self.depth: Optional[tuple] = None  # (stamp seconds, metres (H, W))
+        # Recent depth images (stamp seconds, metres (H, W)): the one nearest in time to
+        # the colour image is used, however long inference took.
+        self.depths: Deque[Tuple[float, np.ndarray]] = deque(maxlen=DEPTH_BUFFER)
         self._outputs: dict = {}
         self._inputs: list = []
         self._lock = threading.Lock()
@@ -110,11 +117,24 @@ class Pose3dNode(LifecycleNode):
         self._compute = ThreadPoolExecutor(max_workers=1, thread_name_prefix='pose3d-compute')
         self._worker: Optional[Future] = None
         self._last_log: dict = {}
+        self._last_problem: Tuple[float, str] = (-np.inf, '')
         self.input_rate, self.processed_rate = RateCounter(), RateCounter()
         self.dropped = 0
         self.last_timings: dict = {}
         self.last_latency_ms = float('nan')
         self._diagnostics_timer = None
+        # A value from a params file or the command line that the descriptor rejects is
+        # replaced by the default and reported; configure then fails with the reason.
+        self.rejected_overrides: List[str] = []
+        for parameter in PARAMETERS:
+            try:
+                self.declare_parameter(parameter.name, parameter.default,
+                                       parameter.descriptor())
+            except ParameterException as exc:
+                self.rejected_overrides.append(f'{parameter.name}: {exc}')
+                self.declare_parameter(parameter.name, parameter.default,
+                                       parameter.descriptor(), ignore_override=True)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
 
     # ---------------------------------------------------------------- parameters
     def value(self, name: str) -> Any:
@@ -147,7 +167,8 @@ class Pose3dNode(LifecycleNode):
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Check the parameters, load the models and create the publishers."""
         values = {p.name: self.value(p.name) for p in PARAMETERS}
-        problems = [reason for p in PARAMETERS if (reason := p.check(values[p.name]))]
+        problems = self.rejected_overrides + [
+            reason for p in PARAMETERS if (reason := p.check(values[p.name]))]
         if problems:  # values from a params file or the command line skip the set callback
             self.get_logger().error('invalid parameters: ' + '; '.join(problems))
             return TransitionCallbackReturn.FAILURE
@@ -264,10 +285,12 @@ class Pose3dNode(LifecycleNode):
 
     # rclpy requires one severity per logging call site: one method per severity.
     def _warn(self, text: str) -> None:
+        self._last_problem = (time.monotonic(), text)
         if self._should_log(text):
             self.get_logger().warning(text)
 
     def _error(self, text: str) -> None:
+        self._last_problem = (time.monotonic(), text)
         if self._should_log(text):
             self.get_logger().error(text)
 
@@ -280,9 +303,9 @@ class Pose3dNode(LifecycleNode):
             self._error(f'CameraInfo rejected: {exc}')
             return
         if not camera.calibrated:
-            self._warn(f'CameraInfo has no valid K: assuming a {hfov:g} '
-                       'degree horizontal field of view; calibrate the camera for '
-                       'metric distances')
+            why = 'K is all zero' if not any(message.k) else 'K is not finite'
+            self._warn(f'CameraInfo has no valid K ({why}): assuming a {hfov:g} degree '
+                       'horizontal field of view; calibrate the camera for metric distances')
         self.camera, self.camera_frame = camera, message.header.frame_id
 
     @_guarded
@@ -291,7 +314,7 @@ class Pose3dNode(LifecycleNode):
             depth = decode_depth(message.encoding, message.width, message.height,
                                  message.step, bool(message.is_bigendian),
                                  message.data)
-            self.depth = (_seconds(message.header.stamp), depth)
+            self.depths.append((_seconds(message.header.stamp), depth))
         except ValueError as exc:
             self._error(f'depth image skipped: {exc}')
 
@@ -316,8 +339,8 @@ class Pose3dNode(LifecycleNode):
                 self._pending = None
             try:
                 self._process(message, received)
-            except Exception as exc:  # noqa: B902 - the worker must survive any frame
-                self._error(f'frame skipped: {exc!r}')
+            except Exception:  # noqa: B902 - the worker must survive any frame
+                self._error(f'frame skipped:\n{traceback.format_exc()}')
 
     def _frame_camera(self, width: int, height: int) -> Optional[CameraModel]:
         camera = self.camera
@@ -357,7 +380,8 @@ class Pose3dNode(LifecycleNode):
         self.last_latency_ms = (time.monotonic() - received) * 1e3
 
     def _fuse_depth(self, result: FrameResult, stamp: float) -> FrameResult:
-        depth_stamp, depth_m = self.depth if self.depth is not None else (-np.inf, None)
+        depth_stamp, depth_m = min(list(self.depths), key=lambda d: abs(d[0] - stamp),
+                                   default=(-np.inf, None))
         if abs(depth_stamp - stamp) > DEPTH_MAX_AGE_S:
             self._warn(f'no depth image on depth/image within {DEPTH_MAX_AGE_S} s of the '
                        'colour image; using the monocular distance')
@@ -375,7 +399,7 @@ class Pose3dNode(LifecycleNode):
 
     def _publish(self, header: Any, rgb: np.ndarray, result: FrameResult) -> None:
         publishers = self._outputs
-        if not publishers:
+        if not publishers or not self.context.ok():  # cleaned up, or Ctrl-C in progress
             return
         persons = result.persons
         visibility = self.value('min_joint_visibility')
@@ -391,27 +415,41 @@ class Pose3dNode(LifecycleNode):
 
     def _publish_diagnostics(self) -> None:
         publisher = self._outputs.get('diagnostics')
-        if publisher is None:
+        if publisher is None or not self.context.ok():
             return
+        try:
+            publisher.publish(self._diagnostics())
+        except Exception:  # noqa: B902 - a timer exception would end spin()
+            self._error(f'diagnostics not published:\n{traceback.format_exc()}')
+
+    def _diagnostics(self) -> DiagnosticArray:
+        """Describe the node's health: rates, drops, latency, stage times, last problem."""
         estimator = self.estimator
+        input_rate, processed_rate = self.input_rate.rate(), self.processed_rate.rate()
         values = {
-            'input rate (Hz)': f'{self.input_rate.rate():.2f}',
-            'processed rate (Hz)': f'{self.processed_rate.rate():.2f}',
+            'input rate (Hz)': f'{input_rate:.2f}',
+            'processed rate (Hz)': f'{processed_rate:.2f}',
             'dropped frames': str(self.dropped),
             'latency receive to publish (ms)': f'{self.last_latency_ms:.1f}',
             'device': str(estimator.device) if estimator is not None else 'none',
             'camera calibrated': str(self.camera.calibrated) if self.camera else 'no CameraInfo',
         }
         values.update({f'{name} (ms)': f'{ms:.1f}' for name, ms in self.last_timings.items()})
-        waiting = self.camera is None and self.value('default_hfov_deg') <= 0
+        level, message = DiagnosticStatus.OK, 'running'
+        problem_time, problem = self._last_problem
+        if time.monotonic() - problem_time < THROTTLE_S:
+            level, message = DiagnosticStatus.WARN, problem[:200]
+        elif self.camera is None and self.value('default_hfov_deg') <= 0:
+            level, message = DiagnosticStatus.WARN, 'waiting for CameraInfo'
+        elif input_rate == 0.0:
+            level, message = DiagnosticStatus.WARN, 'no images'
         status = DiagnosticStatus(
-            level=DiagnosticStatus.WARN if waiting else DiagnosticStatus.OK,
-            name=f'{self.get_name()}: pose3d', hardware_id=values['device'],
-            message='waiting for CameraInfo' if waiting else 'running',
+            level=level, name=f'{self.get_fully_qualified_name()}: pose3d',
+            hardware_id=values['device'], message=message,
             values=[KeyValue(key=k, value=v) for k, v in values.items()])
         # Diagnostics describe the node, not a frame: they carry the node's clock.
-        header = Header(stamp=self.get_clock().now().to_msg())
-        publisher.publish(DiagnosticArray(header=header, status=[status]))
+        return DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()),
+                               status=[status])
 
 
 def _seconds(stamp: Any) -> float:

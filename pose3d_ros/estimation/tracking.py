@@ -1,0 +1,219 @@
+"""
+Stable person ids across frames, and One Euro smoothing of every tracked joint.
+
+Association: each track predicts where its person is now from the last two observations
+(constant velocity in image pixels); a person and a track are similar by the overlap of
+their boxes (IoU) and by how close their visible keypoints are relative to the person's
+size (an OKS-like score); pairs are taken greedily, most similar first, above
+``match_threshold``. Unmatched persons start tentative tracks, which are reported once
+seen ``min_hits`` times; a track unseen for more than ``max_missed`` frames ends.
+
+Smoothing (as MediaPipe's pose landmark filtering): One Euro filters on the 2D keypoints
+and the region keypoints (scaled by the person's size in pixels), on the hip-centred 3D
+joints and on the root; time is the frame's stamp. A track's filters restart when it is
+re-acquired after a miss.
+"""
+
+from dataclasses import dataclass, field, replace
+import itertools
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .one_euro import IMAGE_LANDMARKS, OneEuroFilter, OneEuroParameters, WORLD_LANDMARKS
+from .result import Person
+
+#: MediaPipe's filter for the auxiliary (region) landmarks.
+REGION_LANDMARKS = OneEuroParameters(min_cutoff=0.01, beta=10.0, derivative_cutoff=1.0)
+#: The root's filter; its speed is taken relative to the distance (1 / z per second),
+#: because monocular depth noise grows with the distance.
+ROOT = OneEuroParameters(min_cutoff=0.1, beta=40.0, derivative_cutoff=1.0)
+#: Keypoint distance scale of the similarity, fraction of the person's size.
+KEYPOINT_SIGMA = 0.1
+MIN_VISIBILITY = 0.5
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    """
+    Settings of :class:`PoseTracker`.
+
+    Attributes
+    ----------
+    min_hits
+        Track birth: a new track is reported once its person was seen in this many frames.
+    max_missed
+        Track death: a track unseen for more than this many frames ends.
+    match_threshold
+        Minimum similarity (0-1) of a person and a track to be associated.
+    smoothing
+        Apply the One Euro filters.
+    image_filter, world_filter, region_filter
+        One Euro parameters of the 2D keypoints (scaled by the person's size), the 3D
+        joints and root (metres), and the region keypoints (scaled).
+
+    """
+
+    min_hits: int = 1
+    max_missed: int = 5
+    match_threshold: float = 0.2
+    smoothing: bool = True
+    image_filter: OneEuroParameters = IMAGE_LANDMARKS
+    world_filter: OneEuroParameters = WORLD_LANDMARKS
+    root_filter: OneEuroParameters = ROOT
+    region_filter: OneEuroParameters = REGION_LANDMARKS
+
+    def __post_init__(self) -> None:
+        """Reject counts and thresholds out of range."""
+        if self.min_hits < 1 or self.max_missed < 0:
+            raise ValueError(f'min_hits must be >= 1 and max_missed >= 0, got '
+                             f'{self.min_hits} and {self.max_missed}')
+        if not 0.0 <= self.match_threshold <= 1.0:
+            raise ValueError(f'match_threshold must be in [0, 1], got {self.match_threshold}')
+
+
+@dataclass
+class _Filters:
+    """One track's One Euro filters."""
+
+    keypoints: OneEuroFilter
+    relative: OneEuroFilter
+    root: OneEuroFilter
+    region: OneEuroFilter
+
+
+@dataclass
+class Track:
+    """One tracked person: the last observation, its motion and its filters."""
+
+    track_id: int
+    person: Person
+    time: float
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # pixels / s
+    hits: int = 1
+    missed: int = 0
+    filters: Optional[_Filters] = None
+    region: Optional[np.ndarray] = None  # smoothed region keypoints (2, 2) for the next frame
+
+    def predicted_shift(self, time_s: float) -> np.ndarray:
+        """Return the expected image motion (2,) since the last observation, pixels."""
+        return self.velocity * max(time_s - self.time, 0.0)
+
+
+def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _size(person: Person) -> float:
+    """Return a person's size in pixels: the mean side of the keypoints' extent."""
+    extent = person.keypoints_2d.max(0) - person.keypoints_2d.min(0)
+    return max(float(extent.mean()), 1.0)
+
+
+def similarity(person: Person, track: Track, time_s: float) -> float:
+    """
+    Return how alike a person and a track's predicted person are, in [0, 1].
+
+    The mean of the boxes' IoU and an OKS-like keypoint score: the mean over keypoints
+    visible in both of ``exp(-d² / (2 (KEYPOINT_SIGMA * size)²))``.
+    """
+    shift = track.predicted_shift(time_s)
+    box = track.person.bbox + np.tile(shift, 2)
+    iou = _box_iou(person.bbox, box)
+    both = (person.visibility >= MIN_VISIBILITY) & (track.person.visibility >= MIN_VISIBILITY)
+    if not both.any():
+        return iou / 2.0
+    distance = np.linalg.norm(person.keypoints_2d[both] - track.person.keypoints_2d[both] -
+                              shift, axis=1)
+    sigma = KEYPOINT_SIGMA * _size(track.person)
+    return (iou + float(np.mean(np.exp(-distance ** 2 / (2.0 * sigma ** 2))))) / 2.0
+
+
+class PoseTracker:
+    """Give persons stable ids across frames and smooth them; see the module docstring."""
+
+    def __init__(self, config: TrackingConfig = TrackingConfig()) -> None:
+        self.config = config
+        self.tracks: List[Track] = []
+        self._ids = itertools.count(1)
+        self.lost_last_frame = False
+
+    def reset(self) -> None:
+        """Forget every track (a new stream, or the camera changed); ids keep counting."""
+        self.tracks = []
+        self.lost_last_frame = False
+
+    def seeds(self) -> Tuple[np.ndarray, np.ndarray]:
+        """Return the region keypoints (K, 2, 2) and scores (K,) of tracks seen last frame."""
+        current = [t for t in self.tracks if t.missed == 0 and t.person.alignment_2d is not None]
+        regions = [t.region if t.region is not None else t.person.alignment_2d for t in current]
+        return (np.array(regions).reshape(-1, 2, 2), np.array([t.person.score for t in current]))
+
+    def update(self, persons: Sequence[Person], time_s: float) -> Tuple[Person, ...]:
+        """
+        Associate this frame's persons with the tracks and return the reported ones.
+
+        Reported persons carry their ``track_id`` and, with smoothing, filtered keypoints,
+        joints and root; they are ordered by track id.
+        """
+        pairs = sorted(((similarity(p, t, time_s), i, j) for i, p in enumerate(persons)
+                        for j, t in enumerate(self.tracks)), reverse=True)
+        person_track, used = {}, set()
+        for score, i, j in pairs:
+            if score < self.config.match_threshold:
+                break
+            if i not in person_track and j not in used:
+                person_track[i] = j
+                used.add(j)
+        lost = 0
+        for j, track in enumerate(self.tracks):
+            if j not in used:
+                track.missed += 1
+                lost += track.missed == 1
+        reported = []
+        for i, person in enumerate(persons):
+            if i in person_track:
+                track = self.tracks[person_track[i]]
+                self._observe(track, person, time_s)
+            else:
+                track = Track(next(self._ids), person, time_s)
+                self.tracks.append(track)
+            if track.hits >= self.config.min_hits:
+                reported.append(self._smoothed(track, person, time_s))
+        self.tracks = [t for t in self.tracks if t.missed <= self.config.max_missed]
+        self.lost_last_frame = lost > 0
+        return tuple(sorted(reported, key=lambda p: p.track_id))
+
+    def _observe(self, track: Track, person: Person, time_s: float) -> None:
+        dt = time_s - track.time
+        if dt > 0:
+            moved = person.keypoints_2d.mean(0) - track.person.keypoints_2d.mean(0)
+            track.velocity = moved / dt if track.missed == 0 else np.zeros(2)
+        if track.missed:
+            track.filters = None  # re-acquired: the filters restart
+        track.person, track.time, track.missed, track.region = person, time_s, 0, None
+        track.hits += 1
+
+    def _smoothed(self, track: Track, person: Person, time_s: float) -> Person:
+        person = replace(person, track_id=track.track_id)
+        if not self.config.smoothing:
+            return person
+        if track.filters is None:
+            track.filters = _Filters(OneEuroFilter(self.config.image_filter),
+                                     OneEuroFilter(self.config.world_filter),
+                                     OneEuroFilter(self.config.root_filter),
+                                     OneEuroFilter(self.config.region_filter))
+        filters, scale = track.filters, 1.0 / _size(person)
+        root = filters.root(person.root, time_s, 1.0 / max(float(person.root[2]), 0.1))
+        relative = filters.relative(person.joints_3d - person.root, time_s)
+        alignment = person.alignment_2d
+        if alignment is not None:
+            alignment = track.region = filters.region(alignment, time_s, scale)
+        return replace(person, keypoints_2d=filters.keypoints(person.keypoints_2d, time_s, scale),
+                       joints_3d=relative + root, root=root, alignment_2d=alignment)
