@@ -70,8 +70,10 @@ def main() -> int:
     executor = SingleThreadedExecutor()
     client = Pose3dClient('/bench', reliable=True)
     executor.add_node(client)
+    # Without tracking, the node runs the estimator on every frame as the bare call does
+    # (tracking's own speed-up is measured by bench/tracking.py).
     node_args = ['-r', '__ns:=/bench', '-p', 'reliable_input:=true', '-p', 'device:=cpu',
-                 '-p', f'tile_grids:={grids}']
+                 '-p', f'tile_grids:={grids}', '-p', 'tracking:=false']
     bare, latencies = [], []
     with NodeProcess(node_args, environment) as node:
         if not client.wait_for_node(executor, 120.0):

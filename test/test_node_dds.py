@@ -205,6 +205,18 @@ def test_diagnostics(client: tuple, photo: tuple) -> None:
     assert float(values['latency receive to publish (ms)']) > 0.0
 
 
+def test_person_keeps_its_track_id_across_frames(client: tuple, photo: tuple) -> None:
+    ids = []
+    for _ in range(4):
+        answer = request(client, *valid_frame(photo))
+        markers = answer.messages['markers'].markers[1:]
+        cloud = np.frombuffer(bytes(answer.messages['skeletons'].data), dtype=np.dtype(
+            [('xyz', '<f4', 4), ('person_id', '<u4'), ('joint_id', '<u4')]))
+        assert {m.id for m in markers} == set(cloud['person_id'].tolist())
+        ids.append(int(cloud['person_id'][0]))
+    assert len(set(ids)) == 1 and ids[0] >= 1, ids  # track ids start at 1
+
+
 def test_debug_image_only_while_subscribed(client: tuple, photo: tuple) -> None:
     pose_client, executor = client
     image, info = valid_frame(photo)
@@ -254,9 +266,10 @@ def test_registered_depth_moves_the_person(client: tuple, node: NodeProcess,
     # The torso reads 3 m (+ 0.1 m to the joints, minus each joint's offset from the
     # pelvis); the sensor dominates the fusion.
     assert 3.0 < fused.z < 3.2 and abs(monocular.z - 3.1) > 0.3
-    # Slid along the ray through the pelvis: same image position.
-    assert fused.x / fused.z == pytest.approx(monocular.x / monocular.z, abs=1e-6)
-    assert fused.y / fused.z == pytest.approx(monocular.y / monocular.z, abs=1e-6)
+    # Slid along the ray through the pelvis: about the same direction (to within the
+    # smoothing between the two frames, about 1 degree).
+    assert fused.x / fused.z == pytest.approx(monocular.x / monocular.z, abs=0.02)
+    assert fused.y / fused.z == pytest.approx(monocular.y / monocular.z, abs=0.02)
 
 
 def _raw(width: int, height: int, encoding: str, data: bytes, step: int) -> Image:

@@ -1,10 +1,8 @@
 """Tracking, One Euro smoothing and landmark-driven regions (unit and real-image tests)."""
 
-from dataclasses import replace
 from pathlib import Path
 from typing import List
 
-import cv2
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
@@ -12,7 +10,7 @@ from pose3d_ros.estimation.one_euro import OneEuroFilter, OneEuroParameters
 from pose3d_ros.estimation.result import Person
 from pose3d_ros.estimation.stream import StreamConfig, StreamEstimator
 from pose3d_ros.estimation.tracking import PoseTracker, TrackingConfig
-from pose3d_ros.geometry.camera import CameraModel
+from pose3d_ros.evaluation import sequences
 import pytest
 
 from .conftest import read_rgb
@@ -110,113 +108,49 @@ def player(sample_dir: Path) -> np.ndarray:
     return read_rgb(sample_dir / 'messi5.jpg')[70:342, 60:460]
 
 
-def paste(canvas: np.ndarray, image: np.ndarray, x: int, y: int) -> None:
-    """Paste ``image`` with its top-left corner at (x, y), clipped to the canvas."""
-    height, width = canvas.shape[:2]
-    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + image.shape[1], width), \
-        min(y + image.shape[0], height)
-    canvas[y0:y1, x0:x1] = image[y0 - y:y1 - y, x0 - x:x1 - x]
-
-
-def main_person(persons: tuple, centre_x: float) -> Person:
-    """Return the person whose keypoints' centre is nearest ``centre_x`` (None if none)."""
-    near = [p for p in persons if abs(p.keypoints_2d[:25].mean(0)[0] - centre_x) < 120]
-    return min(near, key=lambda p: abs(p.keypoints_2d[:25].mean(0)[0] - centre_x),
-               default=None)
-
-
 def test_translated_and_scaled_person_keeps_one_id(full_frame_estimator: PoseEstimator,
                                                    player: np.ndarray) -> None:
-    stream = StreamEstimator(full_frame_estimator, StreamConfig(detect_every=10))
-    camera = CameraModel.from_hfov(960, 400, 60.0)
-    ids, detected = [], []
-    for frame in range(30):
-        scale = 1.0 - 0.015 * frame
-        person = cv2.resize(player, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        canvas = np.full((400, 960, 3), 90, np.uint8)
-        x = 10 + 15 * frame
-        paste(canvas, person, x, 400 - person.shape[0])
-        result = stream(canvas, camera, frame / FPS)
-        found = main_person(result.persons, x + 0.5 * person.shape[1])
-        assert found is not None, f'frame {frame}: the player was not found'
-        ids.append(found.track_id)
-        detected.append(result.detected)
-    assert len(set(ids)) == 1, ids
+    clip = sequences.translated(player)
+    found = sequences.run(StreamEstimator(full_frame_estimator, StreamConfig(detect_every=10)),
+                          clip)
+    assert all(f['a'] is not None for f in found), 'the player was lost'
+    assert sequences.id_switches(found, 'a') == 0
+    detected = [f['detected'] for f in found]
     assert sum(detected) <= 6, detected  # most frames use landmark-driven regions
 
 
 def test_two_people_crossing_swap_ids_only_at_the_crossing(
         estimator: PoseEstimator, player: np.ndarray) -> None:
-    stream = StreamEstimator(estimator)  # with tiles: two people in a wide frame
-    camera = CameraModel.from_hfov(1100, 400, 60.0)
-    other = player[:, ::-1]
-    width = player.shape[1]
-    labels = []
-    for frame in range(36):
-        a_x, b_x = 20 + 19 * frame, 1100 - width - 20 - 19 * frame
-        canvas = np.full((400, 1100, 3), 90, np.uint8)
-        paste(canvas, other, b_x, 400 - player.shape[0])
-        paste(canvas, player, a_x, 400 - player.shape[0])  # a passes in front of b
-        persons = stream(canvas, camera, frame / FPS).persons
-        apart = abs(a_x - b_x) > width  # not overlapping at all
-        found = {name: main_person(persons, x + width / 2)
-                 for name, x in (('a', a_x), ('b', b_x))}
-        labels.append((apart, {k: p.track_id for k, p in found.items() if p is not None}))
-    before = [ids for apart, ids in labels[:10] if apart]
-    after = [ids for apart, ids in labels[-10:] if apart]
-    assert before and after
-    for ids in before + after:
-        assert set(ids) == {'a', 'b'} and ids['a'] != ids['b'], labels
-    # No switch while apart: constant ids before the crossing and after it.
-    assert len({tuple(sorted(ids.items())) for ids in before}) == 1, labels
-    assert len({tuple(sorted(ids.items())) for ids in after}) == 1, labels
-
-
-def jitter(stream: StreamEstimator, frames: List[np.ndarray], camera: CameraModel) -> tuple:
-    """RMS frame-to-frame motion of the main person's 2D keypoints (px) and root (m)."""
-    keypoints, roots = [], []
-    for index, frame in enumerate(frames):
-        person = main_person(stream(frame, camera, index / FPS).persons, 274)
-        keypoints.append(person.keypoints_2d[:25])
-        roots.append(person.root)
-    keypoints, roots = np.array(keypoints)[5:], np.array(roots)[5:]
-    rms = [float(np.sqrt(np.mean(np.sum(np.diff(a, axis=0) ** 2, axis=-1))))
-           for a in (keypoints, roots)]
-    return tuple(rms)
+    clip = sequences.crossing(player)
+    found = sequences.run(StreamEstimator(estimator), clip)  # tiles: a wide frame
+    apart = [i for i, flag in enumerate(clip.apart) if flag]
+    before = [i for i in apart if i < len(found) // 2]
+    after = [i for i in apart if i > len(found) // 2]
+    for i in before + after:
+        assert found[i]['a'] is not None and found[i]['b'] is not None, i
+        assert found[i]['a'].track_id != found[i]['b'].track_id, i
+    for label in ('a', 'b'):  # no switch while the two are apart
+        for frames in (before, after):
+            mask = [i in frames for i in range(len(found))]
+            assert sequences.id_switches(found, label, mask) == 0, (label, frames)
 
 
 def test_smoothing_reduces_jitter_on_a_still_noisy_scene(
         full_frame_estimator: PoseEstimator, sample_dir: Path) -> None:
-    rgb = read_rgb(sample_dir / 'messi5.jpg')
-    rng = np.random.default_rng(0)
-    frames = [np.clip(rgb + rng.normal(0.0, 4.0, rgb.shape), 0, 255).astype(np.uint8)
-              for _ in range(30)]
-    camera = CameraModel.from_hfov(548, 342, 60.0)
-    raw = jitter(StreamEstimator(full_frame_estimator, StreamConfig(
-        tracking=TrackingConfig(smoothing=False))), frames, camera)
-    smooth = jitter(StreamEstimator(full_frame_estimator), frames, camera)
-    assert raw[0] / smooth[0] >= 3.0, (raw, smooth)
-    assert raw[1] / smooth[1] >= 3.0, (raw, smooth)
+    clip = sequences.noisy_still(read_rgb(sample_dir / 'messi5.jpg'))
+    raw = sequences.jitter(sequences.run(StreamEstimator(full_frame_estimator, StreamConfig(
+        tracking=TrackingConfig(smoothing=False))), clip))
+    smooth = sequences.jitter(sequences.run(StreamEstimator(full_frame_estimator), clip))
+    assert raw['2d'] / smooth['2d'] >= 3.0, (raw, smooth)
+    assert raw['root'] / smooth['root'] >= 3.0, (raw, smooth)
+    assert raw['3d'] / smooth['3d'] > 1.5, (raw, smooth)
 
 
 def test_moving_person_is_not_lagged(full_frame_estimator: PoseEstimator,
                                      sample_dir: Path) -> None:
-    rgb = read_rgb(sample_dir / 'messi5.jpg')
-    camera = CameraModel.from_hfov(800, 342, 60.0)
-    frames = []
-    for frame in range(30):
-        canvas = np.full((342, 800, 3), 90, np.uint8)
-        paste(canvas, rgb, 8 * frame, 0)
-        frames.append(canvas)
-    runs = {}
-    for smoothing in (False, True):
-        stream = StreamEstimator(full_frame_estimator, StreamConfig(
-            tracking=replace(TrackingConfig(), smoothing=smoothing)))
-        runs[smoothing] = [max(stream(f, camera, i / FPS).persons,
-                               key=lambda p: p.bbox[2] - p.bbox[0]) for i, f in enumerate(frames)]
-    for name in ('keypoints_2d', 'joints_3d', 'root'):
-        raw = np.array([getattr(p, name)[..., 0].mean() for p in runs[False]])
-        smooth = np.array([getattr(p, name)[..., 0].mean() for p in runs[True]])
-        per_frame = np.median(np.diff(raw[5:]))
-        lag = np.mean(raw[10:] - smooth[10:]) / per_frame
-        assert lag <= 2.0, (name, lag)
+    clip = sequences.moving(read_rgb(sample_dir / 'messi5.jpg'))
+    raw = sequences.run(StreamEstimator(full_frame_estimator, StreamConfig(
+        tracking=TrackingConfig(smoothing=False))), clip)
+    smooth = sequences.run(StreamEstimator(full_frame_estimator), clip)
+    for name, lag in sequences.lag_frames(raw, smooth).items():
+        assert -0.5 <= lag <= 2.0, (name, lag)

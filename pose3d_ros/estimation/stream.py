@@ -11,7 +11,7 @@ detection.
 
 from dataclasses import dataclass, replace
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -66,8 +66,14 @@ class StreamEstimator:
         self.tracker.reset()
         self._since_detection = None
 
-    def __call__(self, rgb: np.ndarray, camera: CameraModel, time_s: float) -> FrameResult:
-        """Return this frame's persons with track ids (smoothed when configured)."""
+    def __call__(self, rgb: np.ndarray, camera: CameraModel, time_s: float,
+                 refine: Optional[Callable[[FrameResult], FrameResult]] = None) -> FrameResult:
+        """
+        Return this frame's persons with track ids (smoothed when configured).
+
+        ``refine`` changes the raw result before tracking and smoothing (the node fuses
+        registered depth there, so that the fused distance is smoothed too).
+        """
         size = (camera.width, camera.height)
         if self._last is not None and (time_s < self._last[0] or size != self._last[1]):
             self.reset()
@@ -77,6 +83,8 @@ class StreamEstimator:
                   self._since_detection + 1 >= self.config.detect_every or
                   self.tracker.lost_last_frame or len(seeds) == 0)
         result = self.estimator(rgb, camera, seeds, seed_scores, detect=detect)
+        if refine is not None:
+            result = refine(result)
         self._since_detection = 0 if detect else self._since_detection + 1
         start = time.perf_counter()
         persons = self.tracker.update(result.persons, time_s)

@@ -25,9 +25,6 @@ from .result import Person
 
 #: MediaPipe's filter for the auxiliary (region) landmarks.
 REGION_LANDMARKS = OneEuroParameters(min_cutoff=0.01, beta=10.0, derivative_cutoff=1.0)
-#: The root's filter; its speed is taken relative to the distance (1 / z per second),
-#: because monocular depth noise grows with the distance.
-ROOT = OneEuroParameters(min_cutoff=0.1, beta=40.0, derivative_cutoff=1.0)
 #: Keypoint distance scale of the similarity, fraction of the person's size.
 KEYPOINT_SIGMA = 0.1
 MIN_VISIBILITY = 0.5
@@ -49,8 +46,9 @@ class TrackingConfig:
     smoothing
         Apply the One Euro filters.
     image_filter, world_filter, region_filter
-        One Euro parameters of the 2D keypoints (scaled by the person's size), the 3D
-        joints and root (metres), and the region keypoints (scaled).
+        One Euro parameters of the 2D keypoints (speed scaled by the person's size), of
+        the hip-centred 3D joints (metres) and the root (speed relative to its distance,
+        because monocular depth noise grows with it), and of the region keypoints.
 
     """
 
@@ -60,7 +58,6 @@ class TrackingConfig:
     smoothing: bool = True
     image_filter: OneEuroParameters = IMAGE_LANDMARKS
     world_filter: OneEuroParameters = WORLD_LANDMARKS
-    root_filter: OneEuroParameters = ROOT
     region_filter: OneEuroParameters = REGION_LANDMARKS
 
     def __post_init__(self) -> None:
@@ -207,7 +204,7 @@ class PoseTracker:
         if track.filters is None:
             track.filters = _Filters(OneEuroFilter(self.config.image_filter),
                                      OneEuroFilter(self.config.world_filter),
-                                     OneEuroFilter(self.config.root_filter),
+                                     OneEuroFilter(self.config.world_filter),
                                      OneEuroFilter(self.config.region_filter))
         filters, scale = track.filters, 1.0 / _size(person)
         root = filters.root(person.root, time_s, 1.0 / max(float(person.root[2]), 0.1))

@@ -12,8 +12,13 @@ from typing import Any, Dict, Optional, Tuple
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
 from ..estimation.config import EstimatorConfig
+from ..estimation.one_euro import OneEuroParameters
+from ..estimation.stream import StreamConfig
+from ..estimation.tracking import TrackingConfig
 
 _DEFAULTS = EstimatorConfig()
+_STREAM = StreamConfig()
+_TRACKING = _STREAM.tracking
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,27 @@ PARAMETERS: Tuple[Parameter, ...] = (
               'Minimum overlap of neighbouring tiles, fraction of their side.', 0.0, 0.9),
     Parameter('max_persons', _DEFAULTS.max_persons, 'At most this many persons per image.',
               1, 100),
+    Parameter('tracking', True, 'Track people across frames: stable ids, One Euro smoothing, '
+              'and regions from the previous landmarks between detections.'),
+    Parameter('detect_every', _STREAM.detect_every, 'With tracking, run the full detector at '
+              'least every this many frames (1: every frame).', 1, 1000),
+    Parameter('track_min_hits', _TRACKING.min_hits, 'Frames a new person must be seen '
+              'before it is published (track birth).', 1, 100),
+    Parameter('track_max_missed', _TRACKING.max_missed, 'Frames a track may go unseen '
+              'before it ends (track death).', 0, 1000),
+    Parameter('smoothing', _TRACKING.smoothing, 'One Euro filtering of every tracked '
+              'joint (time from the image stamps).'),
+    Parameter('image_min_cutoff', _TRACKING.image_filter.min_cutoff, 'One Euro min_cutoff '
+              '(Hz) of the 2D keypoints (MediaPipe: 0.05).', 0.001, 100.0),
+    Parameter('image_beta', _TRACKING.image_filter.beta, 'One Euro beta of the 2D keypoints, '
+              'speed in person sizes per second (MediaPipe: 80).', 0.0, 10000.0),
+    Parameter('world_min_cutoff', _TRACKING.world_filter.min_cutoff, 'One Euro min_cutoff '
+              '(Hz) of the 3D joints and root (MediaPipe world landmarks: 0.1).', 0.001,
+              100.0),
+    Parameter('world_beta', _TRACKING.world_filter.beta, 'One Euro beta of the 3D joints (m/s) '
+              'and root (distances per second) (MediaPipe: 40).', 0.0, 10000.0),
+    Parameter('derivative_cutoff', _TRACKING.image_filter.derivative_cutoff, 'One Euro '
+              'cutoff (Hz) of the speed estimate (MediaPipe: 1).', 0.001, 100.0),
     Parameter('marker_lifetime', 0.5, 'Marker lifetime in seconds (0: until replaced).',
               0.0, 60.0),
     Parameter('marker_scale', 0.05, 'Joint sphere diameter in metres.', 0.005, 0.5),
@@ -109,3 +135,21 @@ def estimator_config(values: Dict[str, Any]) -> EstimatorConfig:
     config = EstimatorConfig(device=values['device'], fp16=values['fp16'],
                              tile_grids=tuple(int(g) for g in values['tile_grids'] if g))
     return replace(config, **{name: values[name] for name in ESTIMATOR_FIELDS})
+
+
+#: Parameters that shape the StreamEstimator (a change restarts the tracks).
+STREAM_FIELDS = ('tracking', 'detect_every', 'track_min_hits', 'track_max_missed',
+                 'smoothing', 'image_min_cutoff', 'image_beta', 'world_min_cutoff',
+                 'world_beta', 'derivative_cutoff')
+
+
+def stream_config(values: Dict[str, Any]) -> StreamConfig:
+    """Build the StreamConfig from parameter values (ValueError if inconsistent)."""
+    cutoff = values['derivative_cutoff']
+    return StreamConfig(detect_every=values['detect_every'], tracking=TrackingConfig(
+        min_hits=values['track_min_hits'], max_missed=values['track_max_missed'],
+        smoothing=values['smoothing'],
+        image_filter=OneEuroParameters(values['image_min_cutoff'], values['image_beta'],
+                                       cutoff),
+        world_filter=OneEuroParameters(values['world_min_cutoff'], values['world_beta'],
+                                       cutoff)))

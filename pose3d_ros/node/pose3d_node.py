@@ -33,9 +33,11 @@ import torch
 from visualization_msgs.msg import MarkerArray
 
 from . import messages
-from .parameters import BY_NAME, estimator_config, ESTIMATOR_FIELDS, PARAMETERS
+from .parameters import (BY_NAME, estimator_config, ESTIMATOR_FIELDS, PARAMETERS,
+                         stream_config, STREAM_FIELDS)
 from ..estimation.estimator import PoseEstimator
 from ..estimation.result import FrameResult
+from ..estimation.stream import StreamEstimator
 from ..geometry.camera import CameraModel, DEFAULT_HFOV_DEG
 from ..geometry.depth_fusion import fuse_depths, measured_root_depth, move_to_depth
 from ..image_decoding import decode_depth
@@ -100,6 +102,7 @@ class Pose3dNode(LifecycleNode):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('pose3d', **kwargs)
         self.estimator: Optional[PoseEstimator] = None
+        self.stream: Optional[StreamEstimator] = None  # with tracking
         self.camera: Optional[CameraModel] = None
         self.camera_frame = ''
         # Recent depth images (stamp seconds, metres (H, W)): the one nearest in time to
@@ -154,12 +157,16 @@ class Pose3dNode(LifecycleNode):
             values[change.name] = change.value
         if len(values) == len(PARAMETERS):
             try:
-                config = estimator_config(values)
+                config, stream = estimator_config(values), stream_config(values)
             except ValueError as exc:
                 return SetParametersResult(successful=False, reason=str(exc))
-            if self.estimator is not None:
-                self.estimator.config = replace(self.estimator.config, **{
+            estimator = self.estimator
+            if estimator is not None:
+                estimator.config = replace(estimator.config, **{
                     name: getattr(config, name) for name in ESTIMATOR_FIELDS + ('tile_grids',)})
+                if any(change.name in STREAM_FIELDS for change in changes):
+                    self.stream = StreamEstimator(estimator, stream) \
+                        if values['tracking'] else None  # the tracks restart
         return SetParametersResult(successful=True)
 
     # ---------------------------------------------------------------- lifecycle
@@ -173,11 +180,13 @@ class Pose3dNode(LifecycleNode):
             self.get_logger().error('invalid parameters: ' + '; '.join(problems))
             return TransitionCallbackReturn.FAILURE
         try:
+            stream = stream_config(values)
             self.estimator = self._compute.submit(
                 PoseEstimator, estimator_config(values), values['model_dir'] or None).result()
         except (ModelFileError, ValueError, OSError) as exc:
             self.get_logger().error(f'cannot load the pose models: {exc}')
             return TransitionCallbackReturn.FAILURE
+        self.stream = StreamEstimator(self.estimator, stream) if values['tracking'] else None
         self.get_logger().info(f'models loaded on {self.estimator.device}')
         self._outputs = {
             'markers': self.create_lifecycle_publisher(MarkerArray, '~/markers', 1),
@@ -263,7 +272,7 @@ class Pose3dNode(LifecycleNode):
         for publisher in self._outputs.values():
             self.destroy_lifecycle_publisher(publisher)
         self._outputs = {}
-        self.estimator = None
+        self.estimator = self.stream = None
         self._empty_gpu_cache()
 
     @staticmethod
@@ -366,12 +375,17 @@ class Pose3dNode(LifecycleNode):
             return
         height, width = rgb.shape[:2]
         camera = self._frame_camera(width, height)
-        estimator = self.estimator
+        estimator, stream = self.estimator, self.stream
         if camera is None or estimator is None:
             return
-        result = estimator(rgb, camera)
-        if self.value('use_depth'):
-            result = self._fuse_depth(result, _seconds(message.header.stamp))
+        stamp = _seconds(message.header.stamp)
+        refine = functools.partial(self._fuse_depth, stamp=stamp) \
+            if self.value('use_depth') else None
+        if stream is not None:
+            result = stream(rgb, camera, stamp, refine)
+        else:
+            result = estimator(rgb, camera)
+            result = refine(result) if refine is not None else result
         header = message.header
         header.frame_id = self.value('frame_id') or header.frame_id or self.camera_frame
         self._publish(header, rgb, result)
