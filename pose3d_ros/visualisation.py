@@ -13,6 +13,11 @@ from .models.blazepose import SKELETON_EDGES
 COLOURS = ((0, 200, 255), (255, 120, 0), (60, 220, 60), (200, 60, 255), (0, 80, 255))
 
 
+def _colour(person: Person, index: int) -> Tuple[int, int, int]:
+    """Return a person's BGR colour: by track id when tracked, else by index."""
+    return COLOURS[(index if person.track_id is None else person.track_id) % len(COLOURS)]
+
+
 def draw_skeletons(bgr: np.ndarray, persons: Sequence[Person],
                    edges: Sequence[Tuple[int, int]] = SKELETON_EDGES,
                    min_visibility: float = 0.5) -> np.ndarray:
@@ -20,7 +25,7 @@ def draw_skeletons(bgr: np.ndarray, persons: Sequence[Person],
     canvas = bgr.copy()
     scale = max(1, round(max(canvas.shape[:2]) / 640))
     for index, person in enumerate(persons):
-        colour = COLOURS[index % len(COLOURS)]
+        colour = _colour(person, index)
         points = np.round(person.keypoints_2d).astype(int)
         for a, b in edges:
             if min(person.visibility[a], person.visibility[b]) >= min_visibility:
@@ -52,7 +57,7 @@ def render(bgr: np.ndarray, result: FrameResult, path: Path) -> None:
     image_axes.set_title(f'{len(result.persons)} person(s)')
     axes = figure.add_subplot(1, 2, 2, projection='3d')
     for index, person in enumerate(result.persons):
-        colour = np.array(COLOURS[index % len(COLOURS)][::-1]) / 255.0
+        colour = np.array(_colour(person, index)[::-1]) / 255.0
         joints = person.joints_3d
         for a, b in SKELETON_EDGES:
             # Plot x right, z (depth) into the page, -y up.

@@ -140,3 +140,17 @@ def test_camera_info_binning_roi_and_uncalibrated() -> None:
     uncalibrated = messages.camera_from_info(info, 90.0)
     assert not uncalibrated.calibrated
     assert uncalibrated.intrinsics[0] == pytest.approx(100.0)  # 200 px wide at 90 degrees
+
+
+def test_persons_from_cloud_round_trip() -> None:
+    persons = [upright_person(3), upright_person(5, x=-1.0)]
+    camera = CameraModel.from_values(640, 480, [500.0, 0, 320, 0, 500.0, 240, 0, 0, 1])
+    back = messages.persons_from_cloud(messages.skeleton_cloud(HEADER, persons), camera)
+    assert [p.track_id for p in back] == [3, 5]
+    for original, rebuilt in zip(persons, back):
+        assert np.allclose(rebuilt.joints_3d, original.joints_3d, atol=1e-6)
+        assert np.allclose(rebuilt.visibility, original.visibility, atol=1e-6)
+        hips = original.joints_3d[[J['left_hip'], J['right_hip']]].mean(0)
+        assert np.allclose(rebuilt.root, hips, atol=1e-6)
+        projected = original.joints_3d[:, :2] / original.joints_3d[:, 2:] * 500 + [320, 240]
+        assert np.allclose(rebuilt.keypoints_2d, projected, atol=1e-3)

@@ -1,31 +1,39 @@
 """
-``pose3d-estimate``: every person's metric 3D skeleton in image files, as JSON lines.
+``pose3d-estimate``: every person's metric 3D skeleton in images, videos and bags.
 
-Each input image gives one JSON object (``source``, ``image_size``, ``camera``,
-``persons``); joints are in BlazePose's 33-landmark order, metres, camera optical frame
-(x right, y down, z forward). Without inputs it runs on the sample photograph messi5.jpg
-from Debian's opencv-doc. The camera comes from ``--camera-info``, ``--fx/--fy/--cx/--cy``
-or ``--hfov``; with none of them a horizontal field of view of 60 degrees is assumed and
-the output says ``"calibrated": false``.
+Each input image, and each frame of a video or rosbag2 bag, gives one JSON object
+(``source``, ``image_size``, ``camera``, ``persons``; frames also ``frame`` and ``stamp``
+in seconds); joints are in BlazePose's 33-landmark order, metres, camera optical frame
+(x right, y down, z forward). Videos and bags are tracked: persons keep their ``id`` and
+are smoothed. Without inputs it runs on the sample photograph messi5.jpg from Debian's
+opencv-doc. The camera comes from a bag's CameraInfo, ``--camera-info``,
+``--fx/--fy/--cx/--cy`` or ``--hfov``; with none of them a horizontal field of view of 60
+degrees is assumed and the output says ``"calibrated": false``.
 """
 
 import argparse
 import json
 from pathlib import Path
 import sys
-from typing import Iterator, List, Optional, TextIO
+from typing import Any, Iterator, List, Optional, TextIO, Tuple
 
 import cv2
+from tqdm import tqdm
 
 from ..estimation.config import EstimatorConfig
 from ..estimation.estimator import PoseEstimator
+from ..estimation.result import FrameResult
+from ..estimation.stream import StreamConfig, StreamEstimator
+from ..estimation.tracking import TrackingConfig
 from ..geometry.calibration_file import load_camera_info
 from ..geometry.camera import CameraModel, DEFAULT_HFOV_DEG
 from ..models.joint_sets import JOINT_SETS
 from ..models.store import ModelFileError
 from ..samples import DEFAULT_IMAGE, sample_path
+from ..visualisation import draw_skeletons
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
+VIDEO_SUFFIXES = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v', '.mpg', '.mpeg')
 
 
 def _tile_grids(text: str) -> tuple:
@@ -45,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog='Exit status: 0 when every input was processed, 1 when any failed, '
                '2 on bad arguments.')
     parser.add_argument('inputs', nargs='*', type=Path,
-                        help=f'image files or directories (default: the sample '
+                        help=f'image files, directories of images, video files, or rosbag2 '
+                             f'bags (directory, .mcap or .db3) (default: the sample '
                              f'{DEFAULT_IMAGE})')
     camera = parser.add_argument_group('camera (default: --hfov 60, marked uncalibrated)')
     camera.add_argument('--camera-info', type=Path, metavar='FILE',
@@ -69,13 +78,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--render', type=Path, metavar='DIR',
                         help='write each image with its skeletons and a 3D plot here')
     parser.add_argument('--model-dir', type=Path, help='model directory (default: the store)')
+    streams = parser.add_argument_group('videos and bags')
+    streams.add_argument('--image-topic', help='bag image topic, raw or compressed (default: '
+                                               'the first one)')
+    streams.add_argument('--camera-info-topic', help='bag CameraInfo topic (default: the first '
+                                                     'one; without any, the camera options)')
+    streams.add_argument('--output-bag', type=Path, metavar='DIR',
+                         help="write the node's output topics (/pose3d/markers, poses, "
+                              'joints, skeletons) of each bag into DIR/<bag name> (mcap)')
+    streams.add_argument('--detect-every', type=int, default=StreamConfig.detect_every,
+                         metavar='N', help='run the detector at least every N frames')
+    streams.add_argument('--no-smoothing', action='store_true',
+                         help='keep ids but do not smooth')
+    streams.add_argument('--progress', choices=('auto', 'always', 'never'), default='auto',
+                         help='progress bar on standard error (auto: when it is a terminal)')
     return parser
 
 
 def image_files(inputs: List[Path]) -> Iterator[Path]:
-    """Yield the files named, and the image files inside directories named, in order."""
+    """Yield the files and bags named, and the image files inside directories named."""
     for path in inputs:
-        if path.is_dir():
+        if path.is_dir() and not is_bag(path):
             yield from sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         else:
             yield path
@@ -99,15 +122,11 @@ def camera_for(args: argparse.Namespace, width: int, height: int) -> CameraModel
                                  DEFAULT_HFOV_DEG if args.hfov is None else args.hfov)
 
 
-def process(estimator: PoseEstimator, path: Path, args: argparse.Namespace,
-            output: TextIO) -> int:
-    """Estimate one image and write its record; return the number of persons."""
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise ValueError('not a readable image')
-    height, width = bgr.shape[:2]
-    result = estimator(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), camera_for(args, width, height))
-    record = result.to_json(str(path))
+def write_record(result: FrameResult, source: str, args: argparse.Namespace,
+                 output: TextIO, **extra: Any) -> None:
+    """Write one JSON line: the result, ``extra`` fields, and the joint set if asked."""
+    record = result.to_json(source)
+    record.update(extra)
     if args.joint_set:
         joint_set = JOINT_SETS[args.joint_set]
         for person, entry in zip(result.persons, record['persons']):
@@ -117,11 +136,97 @@ def process(estimator: PoseEstimator, path: Path, args: argparse.Namespace,
                 'joints_3d': joint_set.convert(person.joints_3d).round(4).tolist()}
     output.write(json.dumps(record) + '\n')
     output.flush()
+
+
+def process(estimator: PoseEstimator, path: Path, args: argparse.Namespace,
+            output: TextIO) -> int:
+    """Estimate one image and write its record; return the number of persons."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError('not a readable image')
+    height, width = bgr.shape[:2]
+    result = estimator(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), camera_for(args, width, height))
+    write_record(result, str(path), args, output)
     if args.render:
         from ..visualisation import render
         args.render.mkdir(parents=True, exist_ok=True)
         render(bgr, result, args.render / f'{path.stem}_pose3d.png')
     return len(result.persons)
+
+
+def is_bag(path: Path) -> bool:
+    """Return True for a rosbag2 directory or a single .mcap / .db3 file."""
+    return (path.is_dir() and (path / 'metadata.yaml').exists()) or \
+        path.suffix in ('.mcap', '.db3')
+
+
+def video_frames(path: Path) -> Tuple[int, float, Iterator[Tuple[float, Any, Any, None]]]:
+    """Return a video's frame count, rate, and its frames (time s, None, RGB, None)."""
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise ValueError('not a readable video')
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+
+    def frames() -> Iterator[Tuple[float, Any, Any, None]]:
+        try:
+            index = 0
+            while True:
+                ok, bgr = capture.read()
+                if not ok:
+                    return
+                yield index / fps, None, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), None
+                index += 1
+        finally:
+            capture.release()
+    return count, fps, frames()
+
+
+def process_stream(estimator: PoseEstimator, path: Path, args: argparse.Namespace,
+                   output: TextIO) -> int:
+    """Track a video or bag frame by frame, writing a record per frame; return frames."""
+    bag_writer = None
+    if is_bag(path):
+        from ..node.bag import BagReader, BagWriter
+        reader = BagReader(path, args.image_topic, args.camera_info_topic,
+                           args.hfov or DEFAULT_HFOV_DEG)
+        count, fps = len(reader), 30.0
+        frames = ((f.header.stamp.sec + f.header.stamp.nanosec * 1e-9, f.header, f.rgb,
+                   f.camera) for f in reader)
+        if args.output_bag:
+            args.output_bag.mkdir(parents=True, exist_ok=True)
+            bag_writer = BagWriter(args.output_bag / path.stem)
+    else:
+        count, fps, frames = video_frames(path)
+    stream = StreamEstimator(estimator, StreamConfig(
+        detect_every=args.detect_every,
+        tracking=TrackingConfig(smoothing=not args.no_smoothing)))
+    video = None
+    progress = tqdm(frames, total=count or None, unit='frame', desc=path.name,
+                    disable={'auto': None, 'always': False, 'never': True}[args.progress])
+    index = -1
+    try:
+        for index, (time_s, header, rgb, camera) in enumerate(progress):
+            height, width = rgb.shape[:2]
+            result = stream(rgb, camera or camera_for(args, width, height), time_s)
+            write_record(result, str(path), args, output, frame=index, stamp=round(time_s, 9))
+            if bag_writer is not None:
+                bag_writer.write(header, result)
+            if args.render:
+                if video is None:
+                    args.render.mkdir(parents=True, exist_ok=True)
+                    video = cv2.VideoWriter(str(args.render / f'{path.stem}_pose3d.mp4'),
+                                            cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                                            (width, height))
+                video.write(draw_skeletons(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                                           result.persons))
+    finally:
+        progress.close()
+        if video is not None:
+            video.release()
+        if bag_writer is not None:
+            bag_writer.close()
+    return index + 1
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -142,13 +247,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     output = open(args.output, 'w') if args.output else sys.stdout
     try:
         for path in image_files(inputs):
+            stream = is_bag(path) or path.suffix.lower() in VIDEO_SUFFIXES
             try:
-                count = process(estimator, path, args, output)
+                if stream:
+                    count = process_stream(estimator, path, args, output)
+                else:
+                    count = process(estimator, path, args, output)
             except (OSError, ValueError) as exc:
                 failures += 1
                 print(f'{path}: skipped: {exc}', file=sys.stderr)
                 continue
-            print(f'{path}: {count} person(s)', file=sys.stderr)
+            print(f'{path}: {count} {"frame(s)" if stream else "person(s)"}',
+                  file=sys.stderr)
     finally:
         if args.output:
             output.close()

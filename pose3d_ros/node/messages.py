@@ -7,7 +7,7 @@ PointCloud2 and the debug Image, each stamped with the input image's header.
 """
 
 import colorsys
-from typing import Sequence, Union
+from typing import List, Sequence, Union
 
 from builtin_interfaces.msg import Duration
 import cv2
@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover - depends on the installation
 
 _BRIDGE = CvBridge() if CvBridge is not None else None
 _HEAD = LANDMARK_NAMES.index('nose')
+_LEFT_HIP, _RIGHT_HIP = LANDMARK_NAMES.index('left_hip'), LANDMARK_NAMES.index('right_hip')
 
 
 def camera_from_info(info: CameraInfo, default_hfov_deg: float) -> CameraModel:
@@ -199,3 +200,33 @@ def camera_info_message(header: Header, camera: CameraModel) -> CameraInfo:
                       k=[fx, 0.0, cx, 0.0, fy, cy, 0.0, 0.0, 1.0],
                       r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
                       p=[fx, 0.0, cx, 0.0, 0.0, fy, cy, 0.0, 0.0, 0.0, 1.0, 0.0])
+
+
+def persons_from_cloud(cloud: PointCloud2, camera: CameraModel) -> List[Person]:
+    """
+    Rebuild persons from a ``~/skeletons`` cloud (what a subscriber sees of them).
+
+    Joints, confidences and ids come from the cloud; the root is the mid-hip; the 2D
+    keypoints are the joints projected through ``camera`` (pinhole), so they are close to,
+    not equal to, the node's own 2D landmarks. Score and prior depth are not in the cloud
+    (NaN).
+    """
+    dtype = np.dtype({'names': [f.name for f in cloud.fields],
+                      'formats': ['<f4' if f.datatype == PointField.FLOAT32 else '<u4'
+                                  for f in cloud.fields],
+                      'offsets': [f.offset for f in cloud.fields],
+                      'itemsize': cloud.point_step})
+    points = np.frombuffer(bytes(cloud.data), dtype=dtype)
+    fx, fy, cx, cy = camera.intrinsics
+    persons = []
+    for identifier in dict.fromkeys(points['person_id'].tolist()):
+        rows = points[points['person_id'] == identifier]
+        rows = rows[np.argsort(rows['joint_id'])]
+        joints = np.stack([rows['x'], rows['y'], rows['z']], axis=1).astype(np.float64)
+        pixels = joints[:, :2] / np.maximum(joints[:, 2:], 1e-6) * [fx, fy] + [cx, cy]
+        persons.append(Person(
+            score=float('nan'), bbox=np.concatenate([pixels.min(0), pixels.max(0)]),
+            keypoints_2d=pixels, visibility=rows['confidence'].astype(np.float64),
+            joints_3d=joints, root=joints[[_LEFT_HIP, _RIGHT_HIP]].mean(0),
+            root_prior_z=float('nan'), root_from_fit=True, track_id=int(identifier)))
+    return persons
