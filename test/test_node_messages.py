@@ -154,3 +154,15 @@ def test_persons_from_cloud_round_trip() -> None:
         assert np.allclose(rebuilt.root, hips, atol=1e-6)
         projected = original.joints_3d[:, :2] / original.joints_3d[:, 2:] * 500 + [320, 240]
         assert np.allclose(rebuilt.keypoints_2d, projected, atol=1e-3)
+
+
+def test_rectified_camera_uses_p_without_distortion() -> None:
+    camera = CameraModel.from_values(640, 480, [500.0, 0, 320, 0, 500.0, 240, 0, 0, 1],
+                                     [-0.2, 0.05, 0.0, 0.0, 0.0])
+    info = messages.camera_info_message(HEADER, camera)
+    info.p = [480.0, 0.0, 322.0, 0.0, 0.0, 481.0, 238.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+    raw = messages.camera_from_info(info, 60.0)
+    assert raw.distorted and raw.intrinsics == pytest.approx((500.0, 500.0, 320.0, 240.0))
+    rectified = messages.camera_from_info(info, 60.0, rectified=True)
+    assert not rectified.distorted
+    assert rectified.intrinsics == pytest.approx((480.0, 481.0, 322.0, 238.0))

@@ -34,12 +34,23 @@ _HEAD = LANDMARK_NAMES.index('nose')
 _LEFT_HIP, _RIGHT_HIP = LANDMARK_NAMES.index('left_hip'), LANDMARK_NAMES.index('right_hip')
 
 
-def camera_from_info(info: CameraInfo, default_hfov_deg: float) -> CameraModel:
-    """Build the camera model of a CameraInfo message (K all zero: ``default_hfov_deg``)."""
+def camera_from_info(info: CameraInfo, default_hfov_deg: float,
+                     rectified: bool = False) -> CameraModel:
+    """
+    Build the camera model of a CameraInfo message (K all zero: ``default_hfov_deg``).
+
+    ``rectified``: the images are rectified (``image_rect``), so their camera is P's
+    left 3 x 3 block with no distortion, as sensor_msgs/CameraInfo defines it; otherwise
+    K and D describe the raw image.
+    """
     roi = info.roi
+    if rectified:
+        p = list(info.p)
+        k, d = p[0:3] + p[4:7] + p[8:11], []
+    else:
+        k, d = list(info.k), list(info.d)
     return CameraModel.from_values(
-        info.width, info.height, list(info.k), list(info.d), info.distortion_model,
-        info.binning_x, info.binning_y,
+        info.width, info.height, k, d, info.distortion_model, info.binning_x, info.binning_y,
         (roi.x_offset, roi.y_offset, roi.width, roi.height), default_hfov_deg)
 
 

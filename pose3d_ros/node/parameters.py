@@ -75,6 +75,8 @@ PARAMETERS: Tuple[Parameter, ...] = (
               read_only=True, choices=('raw', 'compressed')),
     Parameter('reliable_input', False, 'Subscribe with reliable QoS instead of sensor data '
               '(best effort).', read_only=True),
+    Parameter('rectified_input', False, 'The images are rectified (image_rect): use '
+              "CameraInfo's P and no distortion instead of K and D.", read_only=True),
     Parameter('use_depth', False, 'Fuse a registered depth image (depth/image, 16UC1 mm or '
               "32FC1 m) into each person's distance.", read_only=True),
     Parameter('min_detection_score', _DEFAULTS.min_detection_score,
@@ -105,10 +107,10 @@ PARAMETERS: Tuple[Parameter, ...] = (
     Parameter('image_beta', _TRACKING.image_filter.beta, 'One Euro beta of the 2D keypoints, '
               'speed in person sizes per second (MediaPipe: 80).', 0.0, 10000.0),
     Parameter('world_min_cutoff', _TRACKING.world_filter.min_cutoff, 'One Euro min_cutoff '
-              '(Hz) of the 3D joints and root (MediaPipe world landmarks: 0.1).', 0.001,
-              100.0),
-    Parameter('world_beta', _TRACKING.world_filter.beta, 'One Euro beta of the 3D joints (m/s) '
-              'and root (distances per second) (MediaPipe: 40).', 0.0, 10000.0),
+              '(Hz) of the 3D joints (MediaPipe world landmarks: 0.1).', 0.001, 100.0),
+    Parameter('world_beta', _TRACKING.world_filter.beta, 'One Euro beta of the 3D joints, '
+              'speed in distances per second (MediaPipe world landmarks: 40).', 0.0,
+              10000.0),
     Parameter('derivative_cutoff', _TRACKING.image_filter.derivative_cutoff, 'One Euro '
               'cutoff (Hz) of the speed estimate (MediaPipe: 1).', 0.001, 100.0),
     Parameter('marker_lifetime', 0.5, 'Marker lifetime in seconds (0: until replaced).',

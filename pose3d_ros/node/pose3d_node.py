@@ -265,7 +265,11 @@ class Pose3dNode(LifecycleNode):
             self._pending = None
             self._wake.notify_all()
         if self._worker is not None:
-            wait([self._worker], timeout=30.0)
+            if wait([self._worker], timeout=30.0).not_done:
+                self.get_logger().error('the frame in progress did not finish within 30 s; '
+                                        'the compute thread is still busy with it')
+            elif self._worker.exception() is not None:
+                self.get_logger().error(f'the worker ended with {self._worker.exception()!r}')
             self._worker = None
 
     def _release(self) -> None:
@@ -307,13 +311,15 @@ class Pose3dNode(LifecycleNode):
     def _on_camera_info(self, message: CameraInfo) -> None:
         hfov = self.value('default_hfov_deg') or DEFAULT_HFOV_DEG
         try:
-            camera = messages.camera_from_info(message, hfov)
+            camera = messages.camera_from_info(message, hfov, self.value('rectified_input'))
         except ValueError as exc:
             self._error(f'CameraInfo rejected: {exc}')
             return
         if not camera.calibrated:
-            why = 'K is all zero' if not any(message.k) else 'K is not finite'
-            self._warn(f'CameraInfo has no valid K ({why}): assuming a {hfov:g} degree '
+            matrix = message.p if self.value('rectified_input') else message.k
+            name = 'P' if self.value('rectified_input') else 'K'
+            why = f'{name} is all zero' if not any(matrix) else f'{name} is not finite'
+            self._warn(f'CameraInfo has no valid {name} ({why}): assuming a {hfov:g} degree '
                        'horizontal field of view; calibrate the camera for metric distances')
         self.camera, self.camera_frame = camera, message.header.frame_id
 
