@@ -15,6 +15,7 @@ from typing import Any, Iterator, Optional
 
 from builtin_interfaces.msg import Time
 import cv2
+from diagnostic_msgs.msg import DiagnosticStatus
 import numpy as np
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.models.blazepose import LANDMARK_NAMES
@@ -340,6 +341,14 @@ def test_bad_input_then_valid_frame(client: tuple, node: NodeProcess, photo: tup
         assert stamp_of(image) not in pose_client.answers
     if log_text is not None:
         assert node.wait_for_log(log_text, 10.0, since), f'{log_text!r} not logged'
+        if not answered:  # the problem shows in /diagnostics too
+            pose_client.diagnostics.clear()
+            deadline = time.monotonic() + 5.0
+            while not pose_client.diagnostics and time.monotonic() < deadline:
+                pose_client.spin_for(executor, 0.1)
+            status = pose_client.diagnostics[-1].status[0]
+            assert status.level == DiagnosticStatus.WARN and log_text in status.message, \
+                status
     request(client, *valid_frame(photo))
     assert node.alive()
 

@@ -120,6 +120,13 @@ def test_lifecycle_transitions(context: Context, model_dir: Path, sample_dir: Pa
         client.spin_for(executor, 2.0)
         assert (8, 0) not in client.answers  # inactive: nothing is processed
 
+        # Re-activation starts the inputs and the worker again.
+        assert lifecycle.trigger(Transition.TRANSITION_ACTIVATE)
+        assert client.wait_for_node(executor, 30.0)
+        image, info = jpeg_frame(sample_dir, 9)
+        assert client.request(executor, image, info, 60.0, republish_s=0.5) is not None
+        assert lifecycle.trigger(Transition.TRANSITION_DEACTIVATE)
+
         assert lifecycle.trigger(Transition.TRANSITION_CLEANUP)
         assert lifecycle.state() == State.PRIMARY_STATE_UNCONFIGURED
         assert lifecycle.trigger(Transition.TRANSITION_UNCONFIGURED_SHUTDOWN)
