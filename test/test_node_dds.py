@@ -335,7 +335,10 @@ def test_bad_input_then_valid_frame(client: tuple, node: NodeProcess, photo: tup
         assert len(answer.messages['poses'].poses) <= 1
     else:
         for _ in range(3):
-            pose_client.send(image, info)
+            # CameraInfo first: the node uses the latest one, and topics are not ordered.
+            pose_client.info_publisher.publish(info)
+            pose_client.spin_for(executor, 0.3)
+            pose_client.send(image, None)
             pose_client.spin_for(executor, 0.5)
         pose_client.spin_for(executor, 2.0)
         assert stamp_of(image) not in pose_client.answers
