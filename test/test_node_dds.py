@@ -240,6 +240,9 @@ def test_debug_image_only_while_subscribed(client: tuple, photo: tuple) -> None:
 def test_frame_id_from_camera_info_when_image_has_none(client: tuple, photo: tuple) -> None:
     image, info = valid_frame(photo, frame_id='')
     info.header.frame_id = 'info_frame'
+    pose_client, executor = client
+    pose_client.info_publisher.publish(info)  # cached before the image (topics are unordered)
+    pose_client.spin_for(executor, 0.5)
     answer = request(client, image, info)
     assert answer.messages['poses'].header.frame_id == 'info_frame'
 
