@@ -15,19 +15,12 @@ Usage: python bench/evaluate.py [--device cpu|cuda] [--skip-mediapipe]
 import argparse
 import sys
 
-import cv2
-import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.evaluation.mediapipe_reference import agreement
 from pose3d_ros.evaluation.physics import PhysicsChecks
 from pose3d_ros.geometry.camera import CameraModel
-from pose3d_ros.samples import ALL_IMAGES, fetch_samples
-
-
-def read_rgb(path) -> np.ndarray:
-    """Read an image file as RGB."""
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+from pose3d_ros.samples import ALL_IMAGES, fetch_samples, read_rgb
 
 
 def main() -> int:

@@ -20,14 +20,13 @@ import sys
 import time
 
 from builtin_interfaces.msg import Time
-import cv2
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.node import messages
 from pose3d_ros.node.client import NodeProcess, Pose3dClient, ros_environment
-from pose3d_ros.samples import fetch_samples
+from pose3d_ros.samples import fetch_samples, read_rgb
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from std_msgs.msg import Header
@@ -49,7 +48,7 @@ def main() -> int:
                         help='estimator tile grids (none: the full frame only)')
     args = parser.parse_args()
 
-    rgb = cv2.cvtColor(cv2.imread(str(fetch_samples() / args.image)), cv2.COLOR_BGR2RGB)
+    rgb = read_rgb(fetch_samples() / args.image)
     height, width = rgb.shape[:2]
     camera = CameraModel.from_hfov(width, height, 60.0)
     grids = args.tile_grids or [0]

@@ -12,10 +12,9 @@ Usage: python bench/parity.py [--device cpu|cuda] [--precision fp32|fp16|fp64]
 
 import argparse
 
-import cv2
 from pose3d_ros.models.blazepose import NETWORKS
 from pose3d_ros.models.store import verified_path
-from pose3d_ros.samples import sample_path
+from pose3d_ros.samples import read_rgb, sample_path
 from pose3d_ros.tflite.parity import compare_with_litert, parity_inputs, RELATIVE_TOLERANCE
 import torch
 
@@ -29,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
-    photo = cv2.cvtColor(cv2.imread(str(sample_path('messi5.jpg'))), cv2.COLOR_BGR2RGB)
+    photo = read_rgb(sample_path('messi5.jpg'))
     print(f'torch {torch.__version__}, device {args.device}, '
           f'{args.precision}; tolerance {RELATIVE_TOLERANCE:g} x range')
     print(f'{"network":20s} {"output":11s} {"inputs":7s} {"max|diff|":>10s} {"range":>9s} '

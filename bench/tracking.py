@@ -20,7 +20,6 @@ import argparse
 import sys
 import time
 
-import cv2
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
@@ -28,7 +27,7 @@ from pose3d_ros.estimation.one_euro import OneEuroParameters, WORLD_LANDMARKS
 from pose3d_ros.estimation.stream import StreamConfig, StreamEstimator
 from pose3d_ros.estimation.tracking import TrackingConfig
 from pose3d_ros.evaluation import sequences
-from pose3d_ros.samples import fetch_samples
+from pose3d_ros.samples import fetch_samples, read_rgb
 
 RAW = StreamConfig(tracking=TrackingConfig(smoothing=False))
 
@@ -42,7 +41,7 @@ def main() -> int:
     args = parser.parse_args()
     smoothed = StreamConfig(tracking=TrackingConfig(world_filter=OneEuroParameters(
         args.world_min_cutoff, args.world_beta, WORLD_LANDMARKS.derivative_cutoff)))
-    photo = cv2.cvtColor(cv2.imread(str(fetch_samples() / 'messi5.jpg')), cv2.COLOR_BGR2RGB)
+    photo = read_rgb(fetch_samples() / 'messi5.jpg')
     player = photo[70:342, 60:460]
     with_tiles = PoseEstimator(EstimatorConfig(device=args.device))
     full_frame = PoseEstimator(EstimatorConfig(device=args.device, tile_grids=()))

@@ -14,7 +14,10 @@ from pathlib import Path
 import shutil
 import subprocess
 import tempfile
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, Union
+
+import cv2
+import numpy as np
 
 from .cache import cache_dir
 
@@ -78,6 +81,14 @@ def fetch_samples(names: Iterable[str] = ALL_IMAGES) -> Path:
             shutil.copyfile(source, temporary)
             os.replace(temporary, target / name)
     return target
+
+
+def read_rgb(path: Union[str, Path]) -> np.ndarray:
+    """Read an image file as (H, W, 3) uint8 RGB; ValueError when it cannot be read."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ValueError(f'{path}: not a readable image')
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def sample_path(name: str = DEFAULT_IMAGE) -> Path:

@@ -32,12 +32,6 @@ def estimator(model_dir: Path):
     return PoseEstimator(EstimatorConfig(device='cpu'), model_dir)
 
 
-def read_rgb(path: Path):
-    """Read an image file as (H, W, 3) uint8 RGB."""
-    import cv2
-    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-
-
 def ros_context(domain_id: int):
     """
     Yield an rclpy Context on DDS domain ``domain_id`` with discovery on localhost only.

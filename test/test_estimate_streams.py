@@ -10,6 +10,7 @@ from pose3d_ros.cli.estimate import main
 from pose3d_ros.evaluation import sequences
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.node import messages
+from pose3d_ros.samples import read_rgb
 import pytest
 from rclpy.serialization import deserialize_message, serialize_message
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
@@ -17,8 +18,6 @@ from rosbags.typesys import get_typestore, Stores
 from sensor_msgs.msg import CompressedImage, PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
-
-from .conftest import read_rgb
 
 COMMON = ['--device', 'cpu', '--tiles', 'none', '--progress', 'never']
 

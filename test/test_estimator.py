@@ -5,9 +5,8 @@ from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.models.blazepose import LANDMARK_NAMES
 from pose3d_ros.samples import NO_PERSON_IMAGES
+from pose3d_ros.samples import read_rgb
 import pytest
-
-from .conftest import read_rgb
 
 STAGES = ('preprocess', 'detect', 'landmarks', 'root', 'postprocess')
 

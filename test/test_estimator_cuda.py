@@ -4,10 +4,9 @@ import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.geometry.camera import CameraModel
+from pose3d_ros.samples import read_rgb
 import pytest
 import torch
-
-from .conftest import read_rgb
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
 

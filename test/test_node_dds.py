@@ -20,8 +20,9 @@ import numpy as np
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.models.blazepose import LANDMARK_NAMES
 from pose3d_ros.node import messages
-from pose3d_ros.node.client import NodeProcess, Pose3dClient, ros_environment
+from pose3d_ros.node.client import NodeProcess, Pose3dClient, ros_environment, stamp_of
 from pose3d_ros.node.parameters import BY_NAME
+from pose3d_ros.samples import read_rgb
 import pytest
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
@@ -32,7 +33,7 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import Marker
 import yaml
 
-from .conftest import read_rgb, ros_context
+from .conftest import ros_context
 
 REPO = Path(__file__).resolve().parents[1]
 #: One DDS domain per test run (valid Fast DDS ids are 0-232).
@@ -51,12 +52,6 @@ _STAMPS = iter(range(1000, 100000))
 def header(frame_id: str = FRAME) -> Header:
     """Return a header with a fresh, unique stamp (never the wall clock)."""
     return Header(stamp=Time(sec=next(_STAMPS), nanosec=123456789), frame_id=frame_id)
-
-
-def stamp_of(message: Any) -> tuple:
-    """Return (sec, nanosec) of a message (a MarkerArray's first marker)."""
-    h = message.markers[0].header if hasattr(message, 'markers') else message.header
-    return h.stamp.sec, h.stamp.nanosec
 
 
 @pytest.fixture(scope='module')

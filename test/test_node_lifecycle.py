@@ -18,6 +18,7 @@ from lifecycle_msgs.srv import ChangeState, GetState
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.node import messages
 from pose3d_ros.node.client import NodeProcess, Pose3dClient, ros_environment
+from pose3d_ros.samples import read_rgb
 import pytest
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
@@ -26,7 +27,7 @@ from rclpy.parameter_client import AsyncParameterClient
 from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import Header
 
-from .conftest import read_rgb, ros_context
+from .conftest import ros_context
 
 #: Another domain than test_node_dds.py's, so that the two never see each other.
 DOMAIN_ID = 1 + os.getpid() % 99

@@ -2,9 +2,8 @@
 
 from pose3d_ros.evaluation.physics import MIRROR, PhysicsChecks
 from pose3d_ros.models.blazepose import LANDMARK_NAMES
+from pose3d_ros.samples import read_rgb
 import pytest
-
-from .conftest import read_rgb
 
 
 @pytest.fixture(scope='module')

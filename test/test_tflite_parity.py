@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 from pose3d_ros.models.blazepose import NETWORKS, NetworkSpec
+from pose3d_ros.samples import read_rgb
 from pose3d_ros.tflite.parity import compare_with_litert, parity_inputs
 import pytest
 import torch
@@ -17,7 +17,7 @@ ILL_CONDITIONED = {('pose_landmark_full', 'Identity_2')}
 
 
 def _photo(sample_dir: Path) -> np.ndarray:
-    return cv2.cvtColor(cv2.imread(str(sample_dir / 'messi5.jpg')), cv2.COLOR_BGR2RGB)
+    return read_rgb(sample_dir / 'messi5.jpg')
 
 
 def _check(network: NetworkSpec, model_dir: Path, batch: np.ndarray, device: str) -> None:

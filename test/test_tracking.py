@@ -11,9 +11,8 @@ from pose3d_ros.estimation.result import Person
 from pose3d_ros.estimation.stream import StreamConfig, StreamEstimator
 from pose3d_ros.estimation.tracking import PoseTracker, TrackingConfig
 from pose3d_ros.evaluation import sequences
+from pose3d_ros.samples import read_rgb
 import pytest
-
-from .conftest import read_rgb
 
 FPS = 30.0
 

@@ -31,10 +31,8 @@ from .timing import stage
 from .views import merge_views, view_regions
 from ..geometry.camera import CameraModel
 from ..geometry.root import fit_translation, prior_depth
-from ..models.blazepose import LANDMARK_NAMES, POSE_DETECTION, POSE_LANDMARK_FULL
+from ..models.blazepose import HIPS, POSE_DETECTION, POSE_LANDMARK_FULL
 from ..models.store import PathLike
-
-HIPS = (LANDMARK_NAMES.index('left_hip'), LANDMARK_NAMES.index('right_hip'))
 
 
 def resolve_device(name: str) -> torch.device:
@@ -129,12 +127,14 @@ class PoseEstimator:
                     scores = torch.cat([scores, torch.as_tensor(
                         seed_scores, dtype=scores.dtype, device=self.device).reshape(-1)])
             with stage(timings, 'landmarks', self.device):
-                landmarks, sides, scores = self._landmarks(image, keypoints, scores, camera)
+                landmarks, sides, scores, delivered, inside = self._landmarks(
+                    image, keypoints, scores, camera)
             with stage(timings, 'root', self.device):
-                translation, prior_z, from_fit = self._root(landmarks, sides, camera)
+                joints, translation, prior_z, from_fit = self._root(landmarks, sides, inside,
+                                                                    camera)
             with stage(timings, 'postprocess', self.device):
-                persons = self._persons(landmarks, scores, translation, prior_z, from_fit,
-                                        camera)
+                persons = self._persons(landmarks, scores, delivered, joints, translation,
+                                        prior_z, from_fit, camera)
         return FrameResult((width, height), camera, persons, timings)
 
     def _detect(self, detector_input: torch.Tensor, views: Regions) -> Detections:
@@ -159,7 +159,8 @@ class PoseEstimator:
         With lens distortion the regions live in the ideal pinhole camera's pixels and each
         crop samples the distorted image through :meth:`CameraModel.distort`, so the
         network sees an undistorted person. Returns the kept persons' landmarks (pinhole
-        pixels), their region sides (N,) and scores (N,).
+        pixels), their region sides (N,), scores (N,), landmarks in delivered-image pixels
+        (N, 33, 2) float64, and which of those lie inside the image (N, 33).
         """
         to_source = None
         if camera.distorted and len(keypoints):
@@ -177,7 +178,7 @@ class PoseEstimator:
             raw, flag = crops.new_zeros((0, 195)), crops.new_zeros((0, 1))
             heatmaps, world = crops.new_zeros((0, 39, 64, 64)), crops.new_zeros((0, 117))
         landmarks = decode_landmarks(raw, flag, heatmaps, world, regions, size)
-        delivered = camera.distort(landmarks.pixels)
+        delivered = camera.distort(landmarks.pixels.double())
         height, width = image.shape[-2:]
         inside = ((delivered >= 0) &
                   (delivered <= delivered.new_tensor([width - 1, height - 1]))).all(-1)
@@ -188,12 +189,19 @@ class PoseEstimator:
             keep[keep.clone()] = duplicate_mask(
                 landmarks.pixels[keep], regions.sides[keep], scores[keep],
                 self.config.duplicate_distance)
-        return landmarks.select(keep), regions.sides[keep], scores[keep]
+        return (landmarks.select(keep), regions.sides[keep], scores[keep], delivered[keep],
+                inside[keep])
 
-    def _root(self, landmarks: Landmarks, sides: torch.Tensor, camera: CameraModel) -> tuple:
-        """Return translations (N, 3) m, prior depths (N,) m and fit flags (N,)."""
+    def _root(self, landmarks: Landmarks, sides: torch.Tensor, inside: torch.Tensor,
+              camera: CameraModel) -> tuple:
+        """
+        Place each person: joints (N, 33, 3) and translations (N, 3), metres, camera frame.
+
+        Also returns the prior depths (N,) m and fit flags (N,). ``inside`` (N, 33) marks
+        the landmarks inside the image; only those (weighted by visibility) are fitted.
+        """
         if len(sides) == 0:
-            return np.zeros((0, 3)), np.zeros(0), np.zeros(0, dtype=bool)
+            return np.zeros((0, 33, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0, bool)
         fx, fy, cx, cy = camera.intrinsics
         pinhole = landmarks.pixels.double().cpu().numpy()
         rays = (pinhole - [cx, cy]) / [fx, fy]  # (N, 33, 2), undistorted
@@ -202,33 +210,29 @@ class PoseEstimator:
         prior_z = prior_depth(fx, fy, sides.double().cpu().numpy())
         prior = np.concatenate([rays[:, HIPS].mean(axis=1) * prior_z[:, None],
                                 prior_z[:, None]], axis=1)
-        delivered = camera.distort(landmarks.pixels.double()).cpu().numpy()
-        inside = ((delivered >= 0) &
-                  (delivered <= [camera.width - 1, camera.height - 1])).all(-1)
-        weights = landmarks.visibility.double().cpu().numpy() * inside
+        weights = (landmarks.visibility.double() * inside).cpu().numpy()
         translation, from_fit = fit_translation(relative, rays, weights, prior,
                                                 self.config.root_prior_strength)
-        return translation, prior_z, from_fit
+        return relative + translation[:, None], translation, prior_z, from_fit
 
-    def _persons(self, landmarks: Landmarks, scores: torch.Tensor, translation: np.ndarray,
-                 prior_z: np.ndarray, from_fit: np.ndarray, camera: CameraModel) -> tuple:
+    def _persons(self, landmarks: Landmarks, scores: torch.Tensor, delivered: torch.Tensor,
+                 joints: np.ndarray, translation: np.ndarray, prior_z: np.ndarray,
+                 from_fit: np.ndarray, camera: CameraModel) -> tuple:
         """Build one Person each, with 2D keypoints in the delivered (distorted) image."""
         width, height = camera.width, camera.height
-        pixels = camera.distort(landmarks.pixels.double()).cpu().numpy()
+        pixels = delivered.cpu().numpy()
         alignment = camera.distort(landmarks.alignment.double()).cpu().numpy()
-        world = landmarks.world.double().cpu().numpy()
         visibility = landmarks.visibility.cpu().numpy()
         scores = scores.cpu().numpy()
         persons = []
         for index in range(len(pixels)):
-            relative = world[index] - world[index, HIPS].mean(axis=0)
             clipped = np.clip(pixels[index], 0, [width - 1, height - 1])
             persons.append(Person(
                 score=float(scores[index]),
                 bbox=np.concatenate([clipped.min(0), clipped.max(0)]),
                 keypoints_2d=pixels[index],
                 visibility=visibility[index].astype(np.float64),
-                joints_3d=relative + translation[index],
+                joints_3d=joints[index],
                 root=translation[index].copy(),
                 root_prior_z=float(prior_z[index]),
                 root_from_fit=bool(from_fit[index]),

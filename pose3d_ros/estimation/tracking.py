@@ -23,17 +23,18 @@ import itertools
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
+import torch
 
+from .detection import box_iou
 from .one_euro import IMAGE_LANDMARKS, OneEuroFilter, OneEuroParameters, WORLD_LANDMARKS
 from .result import Person
-from ..models.blazepose import LANDMARK_NAMES
+from ..models.blazepose import HIPS
 
 #: MediaPipe's filter for the auxiliary (region) landmarks.
 REGION_LANDMARKS = OneEuroParameters(min_cutoff=0.01, beta=10.0, derivative_cutoff=1.0)
 #: Keypoint distance scale of the similarity, fraction of the person's size.
 KEYPOINT_SIGMA = 0.1
 MIN_VISIBILITY = 0.5
-HIPS = (LANDMARK_NAMES.index('left_hip'), LANDMARK_NAMES.index('right_hip'))
 
 
 @dataclass(frozen=True)
@@ -101,14 +102,11 @@ class Track:
         return self.velocity * max(time_s - self.time, 0.0)
 
 
-def _box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
+def _centre_size(corners: np.ndarray) -> torch.Tensor:
+    """Turn (N, 4) x0, y0, x1, y1 boxes into the centre-size boxes of :func:`box_iou`."""
+    corners = torch.as_tensor(corners, dtype=torch.float64).reshape(-1, 4)
+    return torch.cat([(corners[:, :2] + corners[:, 2:]) / 2, corners[:, 2:] - corners[:, :2]],
+                     dim=1)
 
 
 def _size(person: Person) -> float:
@@ -117,23 +115,39 @@ def _size(person: Person) -> float:
     return max(float(extent.mean()), 1.0)
 
 
-def similarity(person: Person, track: Track, time_s: float) -> float:
+def keypoint_similarity(person: Person, track: Track, shift: np.ndarray) -> float:
     """
-    Return how alike a person and a track's predicted person are, in [0, 1].
+    Return an OKS-like score of a person against a track's person moved by ``shift``.
 
-    The mean of the boxes' IoU and an OKS-like keypoint score: the mean over keypoints
-    visible in both of ``exp(-d² / (2 (KEYPOINT_SIGMA * size)²))``.
+    The mean over keypoints visible in both of ``exp(-d² / (2 (KEYPOINT_SIGMA * size)²))``,
+    0 when none is.
     """
-    shift = track.predicted_shift(time_s)
-    box = track.person.bbox + np.tile(shift, 2)
-    iou = _box_iou(person.bbox, box)
     both = (person.visibility >= MIN_VISIBILITY) & (track.person.visibility >= MIN_VISIBILITY)
     if not both.any():
-        return iou / 2.0
+        return 0.0
     distance = np.linalg.norm(person.keypoints_2d[both] - track.person.keypoints_2d[both] -
                               shift, axis=1)
     sigma = KEYPOINT_SIGMA * _size(track.person)
-    return (iou + float(np.mean(np.exp(-distance ** 2 / (2.0 * sigma ** 2))))) / 2.0
+    return float(np.mean(np.exp(-distance ** 2 / (2.0 * sigma ** 2))))
+
+
+def similarities(persons: Sequence[Person], tracks: Sequence[Track],
+                 time_s: float) -> np.ndarray:
+    """
+    Return how alike each person and each track's predicted person are, (N, M) in [0, 1].
+
+    The mean of the boxes' IoU (tracks' boxes moved by their predicted motion) and
+    :func:`keypoint_similarity`.
+    """
+    if not persons or not tracks:
+        return np.zeros((len(persons), len(tracks)))
+    shifts = [track.predicted_shift(time_s) for track in tracks]
+    predicted = np.array([t.person.bbox + np.tile(shift, 2) for t, shift in zip(tracks, shifts)])
+    iou = box_iou(_centre_size(np.array([p.bbox for p in persons])),
+                  _centre_size(predicted)).numpy()
+    keypoints = np.array([[keypoint_similarity(p, t, shift) for t, shift in zip(tracks, shifts)]
+                          for p in persons])
+    return (iou + keypoints) / 2.0
 
 
 class PoseTracker:
@@ -163,8 +177,9 @@ class PoseTracker:
         Reported persons carry their ``track_id`` and, with smoothing, filtered keypoints,
         joints and root; they are ordered by track id.
         """
-        pairs = sorted(((similarity(p, t, time_s), i, j) for i, p in enumerate(persons)
-                        for j, t in enumerate(self.tracks)), reverse=True)
+        scores = similarities(persons, self.tracks, time_s)
+        pairs = sorted(((scores[i, j], i, j) for i in range(len(persons))
+                        for j in range(len(self.tracks))), reverse=True)
         person_track, used = {}, set()
         for score, i, j in pairs:
             if score < self.config.match_threshold:

@@ -14,13 +14,14 @@ import subprocess
 import sys
 from typing import Dict, Optional, Sequence
 
-import cv2
 import numpy as np
 
 from ..cache import cache_dir
-from ..estimation.estimator import HIPS, PoseEstimator
+from ..estimation.estimator import PoseEstimator
 from ..estimation.result import Person
 from ..geometry.camera import CameraModel
+from ..models.blazepose import HIPS
+from ..samples import read_rgb
 
 #: The environment MediaPipe 0.10.14 runs in, pinned as resolved on 2026-11-24.
 REQUIREMENTS = (
@@ -101,7 +102,7 @@ def agreement(estimator: PoseEstimator, image: Path,
 
     """
     reference = run_mediapipe([image], python)[str(image)]
-    rgb = cv2.cvtColor(cv2.imread(str(image)), cv2.COLOR_BGR2RGB)
+    rgb = read_rgb(image)
     result = estimator(rgb, CameraModel.from_hfov(rgb.shape[1], rgb.shape[0]))
     if reference is None or len(result.persons) != 1:
         raise ValueError(f'{image}: MediaPipe found {0 if reference is None else 1}, '

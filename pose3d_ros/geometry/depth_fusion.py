@@ -24,10 +24,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from ..models.blazepose import LANDMARK_NAMES
+from ..models.blazepose import HIPS, SHOULDERS
 
-TORSO = tuple(LANDMARK_NAMES.index(name) for name in
-              ('left_shoulder', 'right_shoulder', 'left_hip', 'right_hip'))
+TORSO = SHOULDERS + HIPS
 MIN_VISIBILITY = 0.5
 WINDOW = 5
 MIN_DEPTH_M, MAX_DEPTH_M = 0.2, 20.0

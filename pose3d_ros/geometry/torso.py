@@ -2,11 +2,7 @@
 
 import numpy as np
 
-from ..models.blazepose import LANDMARK_NAMES
-
-_LEFT_HIP, _RIGHT_HIP = LANDMARK_NAMES.index('left_hip'), LANDMARK_NAMES.index('right_hip')
-_LEFT_SHOULDER = LANDMARK_NAMES.index('left_shoulder')
-_RIGHT_SHOULDER = LANDMARK_NAMES.index('right_shoulder')
+from ..models.blazepose import HIPS, SHOULDERS
 
 
 def torso_quaternion(joints: np.ndarray) -> np.ndarray:
@@ -18,9 +14,8 @@ def torso_quaternion(joints: np.ndarray) -> np.ndarray:
     hip), z up (mid-hip to mid-shoulder), re-orthogonalised with z kept exact. A degenerate
     torso (coincident joints) gives the identity.
     """
-    hips = joints[_LEFT_HIP] - joints[_RIGHT_HIP]
-    up = (joints[_LEFT_SHOULDER] + joints[_RIGHT_SHOULDER] - joints[_LEFT_HIP] -
-          joints[_RIGHT_HIP]) / 2.0
+    hips = joints[HIPS[0]] - joints[HIPS[1]]
+    up = joints[list(SHOULDERS)].mean(axis=0) - joints[list(HIPS)].mean(axis=0)
     if np.linalg.norm(up) < 1e-6:
         return np.array([0.0, 0.0, 0.0, 1.0])
     z = up / np.linalg.norm(up)

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import PoseArray
@@ -28,6 +28,16 @@ from visualization_msgs.msg import MarkerArray
 #: The per-frame outputs (relative to the node's namespace) and their message types.
 OUTPUTS = {'markers': MarkerArray, 'poses': PoseArray, 'joints': PoseArray,
            'skeletons': PointCloud2}
+
+
+def stamp_of(message: Any) -> Tuple[int, int]:
+    """
+    Return a message's stamp as (sec, nanosec).
+
+    A MarkerArray has no header of its own: its first marker (the DELETEALL) carries it.
+    """
+    header = message.markers[0].header if hasattr(message, 'markers') else message.header
+    return header.stamp.sec, header.stamp.nanosec
 
 
 def ros_environment(domain_id: int) -> Dict[str, str]:
@@ -150,10 +160,7 @@ class Pose3dClient(Node):
                                         lambda m: self._on_output(topic, m), 10)
 
     def _on_output(self, topic: str, message: Any) -> None:
-        # A MarkerArray has no header of its own: its first marker (DELETEALL) carries it.
-        header = message.markers[0].header if topic == 'markers' else message.header
-        stamp = (header.stamp.sec, header.stamp.nanosec)
-        answer = self.answers.setdefault(stamp, Answer())
+        answer = self.answers.setdefault(stamp_of(message), Answer())
         answer.messages.setdefault(topic, message)
         answer.arrived.setdefault(topic, time.monotonic())
 

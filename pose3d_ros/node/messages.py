@@ -21,7 +21,7 @@ from ..estimation.result import Person
 from ..geometry.camera import CameraModel
 from ..geometry.torso import torso_quaternion
 from ..image_decoding import decode_compressed, decode_raw, SUPPORTED_ENCODINGS
-from ..models.blazepose import LANDMARK_NAMES, SKELETON_EDGES
+from ..models.blazepose import HIPS, LANDMARK_NAMES, SKELETON_EDGES
 from ..visualisation import draw_skeletons
 
 try:  # cv_bridge is used where it is installed (it is not on PyPI)
@@ -31,7 +31,6 @@ except ImportError:  # pragma: no cover - depends on the installation
 
 _BRIDGE = CvBridge() if CvBridge is not None else None
 _HEAD = LANDMARK_NAMES.index('nose')
-_LEFT_HIP, _RIGHT_HIP = LANDMARK_NAMES.index('left_hip'), LANDMARK_NAMES.index('right_hip')
 
 
 def camera_from_info(info: CameraInfo, default_hfov_deg: float,
@@ -238,6 +237,6 @@ def persons_from_cloud(cloud: PointCloud2, camera: CameraModel) -> List[Person]:
         persons.append(Person(
             score=float('nan'), bbox=np.concatenate([pixels.min(0), pixels.max(0)]),
             keypoints_2d=pixels, visibility=rows['confidence'].astype(np.float64),
-            joints_3d=joints, root=joints[[_LEFT_HIP, _RIGHT_HIP]].mean(0),
+            joints_3d=joints, root=joints[list(HIPS)].mean(0),
             root_prior_z=float('nan'), root_from_fit=True, track_id=int(identifier)))
     return persons

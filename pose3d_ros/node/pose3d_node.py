@@ -240,11 +240,9 @@ class Pose3dNode(LifecycleNode):
         self._release()
         return super().on_shutdown(state)
 
-    @_logged
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Stop everything; the node returns to unconfigured."""
-        self._stop()
-        self._release()
+        """Stop everything, as on shutdown; the node returns to unconfigured."""
+        self.on_shutdown(state)
         return TransitionCallbackReturn.SUCCESS
 
     def destroy_node(self) -> None:
