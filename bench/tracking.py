@@ -13,7 +13,7 @@ into canvases) and prints markdown tables:
    against landmark-driven regions (detector every 10 frames), same run, interleaved.
 
 Usage: python bench/tracking.py [--device cpu|cuda] [--world-min-cutoff HZ] [--world-beta B]
-(the last two change the 3D joints' One Euro filter from MediaPipe's 0.1 Hz and 40)
+(the last two change the 3D joints' One Euro filter from the default 0.1 Hz and 10)
 """
 
 import argparse
@@ -23,7 +23,7 @@ import time
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
-from pose3d_ros.estimation.one_euro import OneEuroParameters, WORLD_LANDMARKS
+from pose3d_ros.estimation.one_euro import CAMERA_JOINTS, OneEuroParameters, WORLD_LANDMARKS
 from pose3d_ros.estimation.stream import StreamConfig, StreamEstimator
 from pose3d_ros.estimation.tracking import TrackingConfig
 from pose3d_ros.evaluation import sequences
@@ -36,11 +36,11 @@ def main() -> int:
     """Measure and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--world-min-cutoff', type=float, default=WORLD_LANDMARKS.min_cutoff)
-    parser.add_argument('--world-beta', type=float, default=WORLD_LANDMARKS.beta)
+    parser.add_argument('--world-min-cutoff', type=float, default=CAMERA_JOINTS.min_cutoff)
+    parser.add_argument('--world-beta', type=float, default=CAMERA_JOINTS.beta)
     args = parser.parse_args()
-    smoothed = StreamConfig(tracking=TrackingConfig(world_filter=OneEuroParameters(
-        args.world_min_cutoff, args.world_beta, WORLD_LANDMARKS.derivative_cutoff)))
+    chosen = OneEuroParameters(args.world_min_cutoff, args.world_beta,
+                               CAMERA_JOINTS.derivative_cutoff)
     photo = read_rgb(fetch_samples() / 'messi5.jpg')
     player = photo[70:342, 60:460]
     with_tiles = PoseEstimator(EstimatorConfig(device=args.device))
@@ -63,17 +63,22 @@ def main() -> int:
               f'{sequences.id_switches(crossed, label)} |')
 
     still = sequences.noisy_still(photo)
-    raw = sequences.jitter(sequences.run(StreamEstimator(full_frame, RAW), still))
-    smooth = sequences.jitter(sequences.run(StreamEstimator(full_frame, smoothed), still))
     moving = sequences.moving(photo)
-    lags = sequences.lag_frames(sequences.run(StreamEstimator(full_frame, RAW), moving),
-                                sequences.run(StreamEstimator(full_frame, smoothed), moving))
-    print(f'\n3D joint filter: min_cutoff {args.world_min_cutoff:g} Hz, beta {args.world_beta:g}')
-    print('\n| quantity | raw jitter | smoothed jitter | reduction | lag (frames) |')
-    print('| --- | --- | --- | --- | --- |')
-    for key, unit, scale in (('2d', 'px', 1.0), ('3d', 'mm', 1e3), ('root', 'mm', 1e3)):
-        print(f'| {key} | {raw[key] * scale:.2f} {unit} | {smooth[key] * scale:.2f} {unit} | '
-              f'{raw[key] / smooth[key]:.1f}x | {lags[key]:.2f} |')
+    raw_still = sequences.run(StreamEstimator(full_frame, RAW), still)
+    raw = sequences.jitter(raw_still)
+    raw_moving = sequences.run(StreamEstimator(full_frame, RAW), moving)
+    print('\n| 3D joint filter (min_cutoff Hz, beta) | quantity | raw jitter | smoothed jitter '
+          '| reduction | lag (frames) |')
+    print('| --- | --- | --- | --- | --- | --- |')
+    for name, world in (('this run', chosen), ("MediaPipe's world landmarks", WORLD_LANDMARKS)):
+        config = StreamConfig(tracking=TrackingConfig(world_filter=world))
+        smooth = sequences.jitter(sequences.run(StreamEstimator(full_frame, config), still))
+        lags = sequences.lag_frames(
+            raw_moving, sequences.run(StreamEstimator(full_frame, config), moving))
+        for key, unit, scale in (('2d', 'px', 1.0), ('3d', 'mm', 1e3), ('root', 'mm', 1e3)):
+            print(f'| {name} ({world.min_cutoff:g}, {world.beta:g}) | {key} | '
+                  f'{raw[key] * scale:.2f} {unit} | {smooth[key] * scale:.2f} {unit} | '
+                  f'{raw[key] / smooth[key]:.1f}x | {lags[key]:.2f} |')
 
     print('\n| estimator | detector runs | frames per second (median of 3) | ratio |')
     print('| --- | --- | --- | --- |')

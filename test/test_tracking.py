@@ -140,9 +140,8 @@ def test_smoothing_reduces_jitter_on_a_still_noisy_scene(
     raw = sequences.jitter(sequences.run(StreamEstimator(full_frame_estimator, StreamConfig(
         tracking=TrackingConfig(smoothing=False))), clip))
     smooth = sequences.jitter(sequences.run(StreamEstimator(full_frame_estimator), clip))
-    assert raw['2d'] / smooth['2d'] >= 3.0, (raw, smooth)
-    assert raw['root'] / smooth['root'] >= 3.0, (raw, smooth)
-    assert raw['3d'] / smooth['3d'] > 1.5, (raw, smooth)
+    for key in ('2d', '3d', 'root'):  # with the default filters of every joint
+        assert raw[key] / smooth[key] >= 3.0, (key, raw, smooth)
 
 
 def test_moving_person_is_not_lagged(full_frame_estimator: PoseEstimator,

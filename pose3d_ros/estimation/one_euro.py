@@ -35,6 +35,11 @@ class OneEuroParameters:
 #: MediaPipe's settings for pose landmarks (pose_landmark_filtering.pbtxt).
 IMAGE_LANDMARKS = OneEuroParameters(min_cutoff=0.05, beta=80.0, derivative_cutoff=1.0)
 WORLD_LANDMARKS = OneEuroParameters(min_cutoff=0.1, beta=40.0, derivative_cutoff=1.0)
+#: Our default for metric camera-frame joints: MediaPipe's world-landmark cutoffs with beta
+#: 10 instead of 40. With 40 the network's per-frame limb-depth noise passes (2.1x less
+#: jitter on a still noisy scene); 10 gives 4.0x with 1.3 frames of lag
+#: (bench/tracking.py, docs/tracking.md).
+CAMERA_JOINTS = OneEuroParameters(min_cutoff=0.1, beta=10.0, derivative_cutoff=1.0)
 
 
 def _alpha(cutoff: np.ndarray, dt: float) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from .detection import box_iou
-from .one_euro import IMAGE_LANDMARKS, OneEuroFilter, OneEuroParameters, WORLD_LANDMARKS
+from .one_euro import CAMERA_JOINTS, IMAGE_LANDMARKS, OneEuroFilter, OneEuroParameters
 from .result import Person
 from ..models.blazepose import HIPS
 
@@ -63,7 +63,7 @@ class TrackingConfig:
     match_threshold: float = 0.2
     smoothing: bool = True
     image_filter: OneEuroParameters = IMAGE_LANDMARKS
-    world_filter: OneEuroParameters = WORLD_LANDMARKS
+    world_filter: OneEuroParameters = CAMERA_JOINTS
     region_filter: OneEuroParameters = REGION_LANDMARKS
 
     def __post_init__(self) -> None:

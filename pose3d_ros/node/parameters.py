@@ -109,7 +109,8 @@ PARAMETERS: Tuple[Parameter, ...] = (
     Parameter('world_min_cutoff', _TRACKING.world_filter.min_cutoff, 'One Euro min_cutoff '
               '(Hz) of the 3D joints (MediaPipe world landmarks: 0.1).', 0.001, 100.0),
     Parameter('world_beta', _TRACKING.world_filter.beta, 'One Euro beta of the 3D joints, '
-              'speed in distances per second (MediaPipe world landmarks: 40).', 0.0,
+              'speed in distances per second (MediaPipe world landmarks: 40; 10 keeps the '
+              'limb-depth noise out).', 0.0,
               10000.0),
     Parameter('derivative_cutoff', _TRACKING.image_filter.derivative_cutoff, 'One Euro '
               'cutoff (Hz) of the speed estimate (MediaPipe: 1).', 0.001, 100.0),
