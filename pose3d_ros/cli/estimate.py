@@ -28,6 +28,7 @@ from ..estimation.tracking import TrackingConfig
 from ..geometry.calibration_file import load_camera_info
 from ..geometry.camera import CameraModel, DEFAULT_HFOV_DEG
 from ..models.joint_sets import JOINT_SETS
+from ..models.runtime import RUNTIMES
 from ..models.store import ModelFileError
 from ..samples import DEFAULT_IMAGE, sample_path
 from ..visualisation import draw_skeletons
@@ -67,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f'horizontal field of view in degrees (default '
                              f'{DEFAULT_HFOV_DEG:g})')
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
+    parser.add_argument('--runtime', default='auto', choices=RUNTIMES,
+                        help='what runs the networks (auto: torch on CUDA, the faster on CPU)')
     parser.add_argument('--tiles', type=_tile_grids, default=EstimatorConfig.tile_grids,
                         metavar='G[,G...]',
                         help='tile grids for small people, or "none" (default: 2,3)')
@@ -237,7 +240,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     inputs = args.inputs or [sample_path(DEFAULT_IMAGE)]
     try:
-        config = EstimatorConfig(device=args.device, tile_grids=args.tiles,
+        config = EstimatorConfig(device=args.device, runtime=args.runtime, tile_grids=args.tiles,
                                  max_persons=args.max_persons)
         estimator = PoseEstimator(config, args.model_dir)
     except (ValueError, ModelFileError) as exc:

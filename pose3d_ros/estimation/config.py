@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from typing import Tuple
 
+from ..models.runtime import RUNTIMES
+
 
 @dataclass(frozen=True)
 class EstimatorConfig:
@@ -16,6 +18,13 @@ class EstimatorConfig:
     fp16
         Run both networks in half precision (CUDA only; decoding and geometry stay float32
         and float64).
+    runtime
+        What runs the networks: ``'torch'``, ``'litert'`` (the official TFLite interpreter,
+        CPU only) or ``'auto'`` (torch on CUDA, the faster of the two on the CPU;
+        :mod:`pose3d_ros.models.runtime`).
+    threads
+        CPU threads for the networks (PyTorch's setting is process-wide); 0 keeps
+        PyTorch's default, one per physical core.
     min_detection_score
         Detector probability threshold on the full frame (MediaPipe: 0.5).
     tile_min_detection_score
@@ -49,6 +58,8 @@ class EstimatorConfig:
 
     device: str = 'auto'
     fp16: bool = False
+    runtime: str = 'auto'
+    threads: int = 0
     min_detection_score: float = 0.5
     nms_iou: float = 0.3
     tile_min_detection_score: float = 0.7
@@ -78,6 +89,10 @@ class EstimatorConfig:
             raise ValueError(f'max_persons must be at least 1, got {self.max_persons}')
         if self.duplicate_distance < 0 or self.root_prior_strength < 0:
             raise ValueError('duplicate_distance and root_prior_strength must be >= 0')
+        if self.runtime not in RUNTIMES:
+            raise ValueError(f'runtime must be one of {RUNTIMES}, got {self.runtime!r}')
+        if self.threads < 0:
+            raise ValueError(f'threads must be >= 0, got {self.threads}')
         if self.device != 'auto' and not (self.device == 'cpu' or
                                           self.device.startswith('cuda')):
             raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {self.device!r}")

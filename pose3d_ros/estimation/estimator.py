@@ -32,6 +32,7 @@ from .views import merge_views, view_regions
 from ..geometry.camera import CameraModel
 from ..geometry.root import fit_translation, prior_depth
 from ..models.blazepose import HIPS, POSE_DETECTION, POSE_LANDMARK_FULL
+from ..models.runtime import load_networks
 from ..models.store import PathLike
 
 
@@ -65,8 +66,13 @@ class PoseEstimator:
         if config.fp16 and self.device.type != 'cuda':
             raise ValueError(f'fp16 needs a CUDA device, not {self.device}')
         self.dtype = torch.float16 if config.fp16 else torch.float32
-        self.detector = POSE_DETECTION.load(model_dir).to(self.device, self.dtype)
-        self.landmarker = POSE_LANDMARK_FULL.load(model_dir).to(self.device, self.dtype)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        self.detector, self.landmarker = load_networks(
+            (POSE_DETECTION, POSE_LANDMARK_FULL), config.runtime, self.device, self.dtype,
+            torch.get_num_threads(), model_dir)
+        #: The runtime the networks run in: ``'torch'`` or ``'litert'``.
+        self.runtime: str = self.detector.name
         self.anchors = ssd_anchor_centres().to(self.device)
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel,
@@ -114,7 +120,7 @@ class PoseEstimator:
                     views = view_regions(width, height, self.config.tile_grids,
                                          self.config.tile_overlap, self.device)
                     detector_input = POSE_DETECTION.to_input(crop(
-                        image, views, POSE_DETECTION.input_size[0], 'zeros')).to(self.dtype)
+                        image, views, POSE_DETECTION.input_size[0], 'zeros'))
             with stage(timings, 'detect', self.device):
                 keypoints = image.new_zeros((0, 2, 2))
                 scores = image.new_zeros(0)
@@ -172,7 +178,7 @@ class PoseEstimator:
         size = POSE_LANDMARK_FULL.input_size[0]
         crops = crop(image, regions, size, 'border', to_source)
         if len(regions):
-            outputs = self.landmarker(POSE_LANDMARK_FULL.to_input(crops).to(self.dtype))
+            outputs = self.landmarker(POSE_LANDMARK_FULL.to_input(crops))
             raw, flag, _, heatmaps, world = (output.float() for output in outputs)
         else:  # the networks reject empty batches; decode an empty set instead
             raw, flag = crops.new_zeros((0, 195)), crops.new_zeros((0, 1))

@@ -15,6 +15,7 @@ from ..estimation.config import EstimatorConfig
 from ..estimation.one_euro import OneEuroParameters
 from ..estimation.stream import StreamConfig
 from ..estimation.tracking import TrackingConfig
+from ..models.runtime import RUNTIMES
 
 _DEFAULTS = EstimatorConfig()
 _STREAM = StreamConfig()
@@ -69,6 +70,11 @@ PARAMETERS: Tuple[Parameter, ...] = (
               'cuda:N.', read_only=True),
     Parameter('fp16', False, 'Run the networks in half precision (CUDA only).',
               read_only=True),
+    Parameter('runtime', 'auto', 'What runs the networks: torch, litert (the official TFLite '
+              'interpreter, CPU only) or auto (torch on CUDA, the faster on the CPU).',
+              read_only=True, choices=RUNTIMES),
+    Parameter('threads', 0, 'CPU threads for the networks; 0: one per physical core.', 0,
+              1024, read_only=True),
     Parameter('model_dir', '', 'Directory with the model files; empty: the model store '
               '(see pose3d-models).', read_only=True),
     Parameter('image_transport', 'raw', 'Subscribe to image (raw) or image/compressed.',
@@ -136,6 +142,7 @@ ESTIMATOR_FIELDS = ('min_detection_score', 'tile_min_detection_score', 'min_pose
 def estimator_config(values: Dict[str, Any]) -> EstimatorConfig:
     """Build the EstimatorConfig from parameter values (ValueError if inconsistent)."""
     config = EstimatorConfig(device=values['device'], fp16=values['fp16'],
+                             runtime=values['runtime'], threads=values['threads'],
                              tile_grids=tuple(int(g) for g in values['tile_grids'] if g))
     return replace(config, **{name: values[name] for name in ESTIMATOR_FIELDS})
 

@@ -187,7 +187,8 @@ class Pose3dNode(LifecycleNode):
             self.get_logger().error(f'cannot load the pose models: {exc}')
             return TransitionCallbackReturn.FAILURE
         self.stream = StreamEstimator(self.estimator, stream) if values['tracking'] else None
-        self.get_logger().info(f'models loaded on {self.estimator.device}')
+        self.get_logger().info(f'models loaded on {self.estimator.device}, run by '
+                               f'{self.estimator.runtime}')
         self._outputs = {
             'markers': self.create_lifecycle_publisher(MarkerArray, '~/markers', 1),
             'poses': self.create_lifecycle_publisher(PoseArray, '~/poses', 10),
@@ -450,6 +451,7 @@ class Pose3dNode(LifecycleNode):
             'dropped frames': str(self.dropped),
             'latency receive to publish (ms)': f'{self.last_latency_ms:.1f}',
             'device': str(estimator.device) if estimator is not None else 'none',
+            'runtime': estimator.runtime if estimator is not None else 'none',
             'camera calibrated': str(self.camera.calibrated) if self.camera else 'no CameraInfo',
         }
         values.update({f'{name} (ms)': f'{ms:.1f}' for name, ms in self.last_timings.items()})
