@@ -87,3 +87,13 @@ def test_config_rejects_bad_values() -> None:
                 {'tile_overlap': 0.95}, {'device': 'tpu'}, {'min_visible_landmarks': 40}):
         with pytest.raises(ValueError):
             EstimatorConfig(**bad)
+
+
+def test_warm_up_leaves_results_unchanged(estimator, sample_dir) -> None:
+    rgb = read_rgb(sample_dir / 'messi5.jpg')
+    camera = CameraModel.from_hfov(rgb.shape[1], rgb.shape[0])
+    before = estimator(rgb, camera).persons[0]
+    estimator.warm_up(320, 240)
+    after = estimator(rgb, camera).persons[0]
+    np.testing.assert_array_equal(before.keypoints_2d, after.keypoints_2d)
+    np.testing.assert_array_equal(before.root, after.root)

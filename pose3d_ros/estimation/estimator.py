@@ -3,8 +3,8 @@ The multi-person 3D pose estimator: one RGB image and its camera in, metric skel
 
 Top-down as 3DMPPE (Moon et al. 2019), on the bundled BlazePose GHUM 3D networks:
 
-1. ``preprocess``: upload the image; crop the full frame and the tiles (:mod:`.views`) to
-   224 x 224 in one batched ``grid_sample`` on the device.
+1. ``preprocess``: upload the uint8 image once; crop the full frame and the tiles
+   (:mod:`.views`) to 224 x 224 in one batched ``grid_sample`` on the device.
 2. ``detect`` (DetectNet): one detector forward over all views; SSD decoding, weighted
    NMS per view, merge across views in image pixels.
 3. ``landmarks`` (PoseNet): one rotated square region per person, all cropped to 256 x 256
@@ -115,7 +115,9 @@ class PoseEstimator:
         with torch.inference_mode():
             with stage(timings, 'preprocess', self.device):
                 pixels = np.require(rgb, requirements='CW')  # read-only buffers are copied
-                image = torch.from_numpy(pixels).to(self.device).permute(2, 0, 1).float()
+                # Uploaded once as uint8, made planar on the device (planar sampling is faster).
+                image = torch.from_numpy(pixels).to(self.device).permute(2, 0, 1).contiguous()
+                image = image.float()
                 if detect:
                     views = view_regions(width, height, self.config.tile_grids,
                                          self.config.tile_overlap, self.device)
@@ -142,6 +144,17 @@ class PoseEstimator:
                 persons = self._persons(landmarks, scores, delivered, joints, translation,
                                         prior_z, from_fit, camera)
         return FrameResult((width, height), camera, persons, timings)
+
+    def warm_up(self, width: int = 640, height: int = 480) -> None:
+        """
+        Run every stage once on a blank frame with one seeded region.
+
+        Lazy initialisation, memory pools and kernel selection then happen here (the node
+        calls it while configuring) instead of on the first real frame.
+        """
+        seed = np.array([[[width / 2, height / 2], [width / 2, height / 4]]])
+        self(np.zeros((height, width, 3), np.uint8), CameraModel.from_hfov(width, height, 60.0),
+             seeds=seed, seed_scores=np.ones(1))
 
     def _detect(self, detector_input: torch.Tensor, views: Regions) -> Detections:
         """Run the detector on every view and merge the detections in image pixels."""

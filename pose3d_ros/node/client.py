@@ -1,7 +1,7 @@
 """
 Drive a pose3d_node over real DDS: start it as a process, send frames, wait for answers.
 
-Used by the DDS tests and ``bench/node_latency.py``. :class:`NodeProcess` runs the node as
+Used by the DDS tests and ``bench/run.py``. :class:`NodeProcess` runs the node as
 its own process (as ``ros2 run`` would) with its log in a file; :class:`Pose3dClient` is an
 rclpy node that publishes Image + CameraInfo and collects the node's outputs by stamp.
 Large images sent best effort between processes are often lost (Fast DDS fragments), so

@@ -116,7 +116,7 @@ class Pose3dNode(LifecycleNode):
         self._running = False
         # Every PyTorch call (model loading and inference) runs on this one thread: with
         # the OpenMP CPU backend, calling the estimator from a second thread measured
-        # 1.4-2.2x slower (bench/node_latency.py; docs/node.md).
+        # 1.4-2.2x slower (bench/run.py; docs/node.md).
         self._compute = ThreadPoolExecutor(max_workers=1, thread_name_prefix='pose3d-compute')
         self._worker: Optional[Future] = None
         self._last_log: dict = {}
@@ -183,6 +183,7 @@ class Pose3dNode(LifecycleNode):
             stream = stream_config(values)
             self.estimator = self._compute.submit(
                 PoseEstimator, estimator_config(values), values['model_dir'] or None).result()
+            self._compute.submit(self.estimator.warm_up).result()
         except (ModelFileError, ValueError, OSError) as exc:
             self.get_logger().error(f'cannot load the pose models: {exc}')
             return TransitionCallbackReturn.FAILURE
