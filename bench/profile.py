@@ -1,0 +1,64 @@
+"""
+Where the estimator's time goes: the stage split and PyTorch's profiler, per operator.
+
+Runs the estimator on one crowd frame (:mod:`pose3d_ros.evaluation.crowds`) a few times
+and prints (1) each stage's share of the frame, and (2) the PyTorch operators that take
+the most time under ``torch.profiler`` (with the LiteRT runtime the networks run outside
+PyTorch, and show as the stages' remainder).
+
+Usage: python bench/profile.py [--runtime torch|litert] [--device cpu|cuda]
+       [--size 1280 720] [--persons 10] [--repeats 5] [--top 15]
+"""
+
+import argparse
+import statistics
+import sys
+
+from pose3d_ros.estimation.config import EstimatorConfig
+from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.evaluation.crowds import crowd
+from pose3d_ros.geometry.camera import CameraModel
+from pose3d_ros.samples import fetch_samples, read_rgb
+import torch
+from torch.profiler import profile, ProfilerActivity
+
+
+def main() -> int:
+    """Profile and print the two tables."""
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--runtime', default='torch', choices=('torch', 'litert'))
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--size', type=int, nargs=2, default=(1280, 720))
+    parser.add_argument('--persons', type=int, default=10)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--top', type=int, default=15)
+    args = parser.parse_args()
+    samples = fetch_samples()
+    frame = crowd(read_rgb(samples / 'messi5.jpg')[70:342, 60:460],
+                  read_rgb(samples / 'building.jpg'), args.persons, tuple(args.size))
+    camera = CameraModel.from_hfov(*args.size, 60.0)
+    estimator = PoseEstimator(EstimatorConfig(device=args.device, runtime=args.runtime,
+                                              max_persons=max(args.persons, 1)))
+    estimator(frame, camera)
+    activities = [ProfilerActivity.CPU] + \
+        ([ProfilerActivity.CUDA] if estimator.device.type == 'cuda' else [])
+    timings = []
+    with profile(activities=activities) as profiler:
+        for _ in range(args.repeats):
+            timings.append(estimator(frame, camera).timings_ms)
+    print(f'{args.runtime} on {estimator.device}, {args.size[0]}x{args.size[1]}, '
+          f'{args.persons} persons, {torch.get_num_threads()} threads, '
+          f'{args.repeats} frames (under the profiler)\n')
+    medians = {name: statistics.median(t[name] for t in timings) for name in timings[0]}
+    total = sum(medians.values())
+    print('| stage | median ms | share |')
+    print('| --- | --- | --- |')
+    for name, ms in medians.items():
+        print(f'| {name} | {ms:.1f} | {ms / total:.0%} |')
+    sort = 'self_cuda_time_total' if estimator.device.type == 'cuda' else 'self_cpu_time_total'
+    print('\n' + profiler.key_averages().table(sort_by=sort, row_limit=args.top))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
