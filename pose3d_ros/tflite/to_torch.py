@@ -46,7 +46,7 @@ def _relu_n1_to_1_(x: torch.Tensor) -> torch.Tensor:
 
 #: TFLite's fused activations, applied in place: they act on the fresh output of their own
 #: operator, which nothing else reads (out of place, their pass measured 19 % of the CPU
-#: time in bench/profile.py).
+#: time in bench/where_time_goes.py).
 ACTIVATIONS: Dict[str, Optional[Callable[[torch.Tensor], torch.Tensor]]] = {
     'none': None, 'relu': torch.relu_, 'relu6': _relu6_, 'relu_n1_to_1': _relu_n1_to_1_,
 }

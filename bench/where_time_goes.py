@@ -6,7 +6,7 @@ and prints (1) each stage's share of the frame, and (2) the PyTorch operators th
 the most time under ``torch.profiler`` (with the LiteRT runtime the networks run outside
 PyTorch, and show as the stages' remainder).
 
-Usage: python bench/profile.py [--runtime torch|litert] [--device cpu|cuda]
+Usage: python bench/where_time_goes.py [--runtime torch|litert] [--device cpu|cuda]
        [--size 1280 720] [--persons 10] [--repeats 5] [--top 15]
 """
 
