@@ -29,6 +29,7 @@ setup(
             'pose3d-estimate = pose3d_ros.cli.estimate:main',
             'pose3d_node = pose3d_ros.node.pose3d_node:main',
             'pose3d-demo = pose3d_ros.node.demo:main',
+            'pose3d-lifter = pose3d_ros.cli.lifter:main',
         ],
     },
 )

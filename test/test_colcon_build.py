@@ -31,7 +31,8 @@ def install(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_installs_executables_launch_config_and_index(install: Path) -> None:
-    for script in ('pose3d_node', 'pose3d-estimate', 'pose3d-models'):
+    for script in ('pose3d_node', 'pose3d-estimate', 'pose3d-models', 'pose3d-demo',
+                   'pose3d-lifter'):
         assert (install / 'lib' / 'pose3d_ros' / script).is_file(), script
     share = install / 'share' / 'pose3d_ros'
     for name in ('package.xml', 'launch/pose3d.launch.py', 'config/pose3d.yaml',

@@ -1,1 +1,1 @@
-"""Evaluation against physics and against MediaPipe; used by tests and bench/evaluate.py."""
+"""Evaluation: physics, MediaPipe agreement, synthetic clips and crowds, 3D pose errors."""
