@@ -7,7 +7,6 @@ import cv2
 import numpy as np
 
 from .estimation.result import FrameResult, Person
-from .models.blazepose import SKELETON_EDGES
 
 #: One BGR colour per person, cycled.
 COLOURS = ((0, 200, 255), (255, 120, 0), (60, 220, 60), (200, 60, 255), (0, 80, 255))
@@ -19,7 +18,6 @@ def _colour(person: Person, index: int) -> Tuple[int, int, int]:
 
 
 def draw_skeletons(bgr: np.ndarray, persons: Sequence[Person],
-                   edges: Sequence[Tuple[int, int]] = SKELETON_EDGES,
                    min_visibility: float = 0.5) -> np.ndarray:
     """Return a copy of ``bgr`` with each person's 2D skeleton, box and distance drawn."""
     canvas = bgr.copy()
@@ -27,7 +25,7 @@ def draw_skeletons(bgr: np.ndarray, persons: Sequence[Person],
     for index, person in enumerate(persons):
         colour = _colour(person, index)
         points = np.round(person.keypoints_2d).astype(int)
-        for a, b in edges:
+        for a, b in person.joint_set.edges:
             if min(person.visibility[a], person.visibility[b]) >= min_visibility:
                 cv2.line(canvas, tuple(points[a]), tuple(points[b]), colour, 2 * scale,
                          cv2.LINE_AA)
@@ -59,7 +57,7 @@ def render(bgr: np.ndarray, result: FrameResult, path: Path) -> None:
     for index, person in enumerate(result.persons):
         colour = np.array(_colour(person, index)[::-1]) / 255.0
         joints = person.joints_3d
-        for a, b in SKELETON_EDGES:
+        for a, b in person.joint_set.edges:
             # Plot x right, z (depth) into the page, -y up.
             axes.plot([joints[a, 0], joints[b, 0]], [joints[a, 2], joints[b, 2]],
                       [-joints[a, 1], -joints[b, 1]], color=colour)

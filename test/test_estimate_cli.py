@@ -35,7 +35,8 @@ def test_directory_with_a_broken_file(images, tmp_path, capsys, model_dir) -> No
     assert messi['image_size'] == [548, 342] and not messi['camera']['calibrated']
     person = messi['persons'][0]
     assert len(person['joints_3d']) == 33 and person['id'] is None
-    assert len(person['joint_set']['joints_3d']) == 17
+    assert len(person['converted']['joints_3d']) == 17
+    assert person['joint_set'] == 'blazepose33'
     assert (tmp_path / 'pictures' / 'messi5_pose3d.png').stat().st_size > 10000
 
 

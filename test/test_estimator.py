@@ -49,8 +49,9 @@ def test_json_record(estimator, sample_dir) -> None:
     assert record['image_size'] == [548, 342] and record['camera']['calibrated'] is False
     person = record['persons'][0]
     assert set(person) == {'score', 'bbox', 'keypoints_2d', 'visibility', 'joints_3d', 'root',
-                           'root_prior_z', 'id'}
+                           'root_prior_z', 'id', 'joint_set'}
     assert len(person['keypoints_2d']) == len(person['joints_3d']) == 33
+    assert person['joint_set'] == 'blazepose33'
 
 
 @pytest.mark.parametrize('name', NO_PERSON_IMAGES)

@@ -20,7 +20,7 @@ from typing import Any, Iterator, List, Optional, TextIO, Tuple
 import cv2
 from tqdm import tqdm
 
-from ..estimation.config import EstimatorConfig
+from ..estimation.config import EstimatorConfig, POSE_BACKENDS
 from ..estimation.estimator import PoseEstimator
 from ..estimation.result import FrameResult
 from ..estimation.stream import StreamConfig, StreamEstimator
@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
     parser.add_argument('--runtime', default='auto', choices=RUNTIMES,
                         help='what runs the networks (auto: torch on CUDA, the faster on CPU)')
+    parser.add_argument('--pose-backend', default='blazepose', choices=POSE_BACKENDS,
+                        help='3D skeleton from BlazePose (33 joints) or from the lifting '
+                        'network (Human3.6M-17)')
+    parser.add_argument('--lifter-weights', default='',
+                        help='lifting network weights (default: the lifter cache)')
     parser.add_argument('--tiles', type=_tile_grids, default=EstimatorConfig.tile_grids,
                         metavar='G[,G...]',
                         help='tile grids for small people, or "none" (default: 2,3)')
@@ -127,16 +132,25 @@ def camera_for(args: argparse.Namespace, width: int, height: int) -> CameraModel
 
 def write_record(result: FrameResult, source: str, args: argparse.Namespace,
                  output: TextIO, **extra: Any) -> None:
-    """Write one JSON line: the result, ``extra`` fields, and the joint set if asked."""
+    """
+    Write one JSON line: the result, ``extra`` fields, and the conversion if asked.
+
+    ``--joint-set`` adds each person's joints in that set under ``converted``; persons
+    already in another set than BlazePose's (the lifting backend's) are only "converted"
+    to their own.
+    """
     record = result.to_json(source)
     record.update(extra)
     if args.joint_set:
         joint_set = JOINT_SETS[args.joint_set]
         for person, entry in zip(result.persons, record['persons']):
-            entry['joint_set'] = {
+            same = person.joint_set is joint_set
+            entry['converted'] = {
                 'name': joint_set.name, 'joint_names': list(joint_set.joint_names),
-                'keypoints_2d': joint_set.convert(person.keypoints_2d).round(2).tolist(),
-                'joints_3d': joint_set.convert(person.joints_3d).round(4).tolist()}
+                'keypoints_2d': (person.keypoints_2d if same else
+                                 joint_set.convert(person.keypoints_2d)).round(2).tolist(),
+                'joints_3d': (person.joints_3d if same else
+                              joint_set.convert(person.joints_3d)).round(4).tolist()}
     output.write(json.dumps(record) + '\n')
     output.flush()
 
@@ -238,9 +252,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.hfov is not None and not 0 < args.hfov < 180:
         print('error: --hfov must be in (0, 180) degrees', file=sys.stderr)
         return 2
+    if args.pose_backend == 'lifting' and args.joint_set not in (None, 'h36m17'):
+        print('error: the lifting backend gives Human3.6M-17 joints; --joint-set can only '
+              'be h36m17 with it', file=sys.stderr)
+        return 2
     inputs = args.inputs or [sample_path(DEFAULT_IMAGE)]
     try:
-        config = EstimatorConfig(device=args.device, runtime=args.runtime, tile_grids=args.tiles,
+        config = EstimatorConfig(device=args.device, runtime=args.runtime,
+                                 pose_backend=args.pose_backend,
+                                 lifter_weights=args.lifter_weights, tile_grids=args.tiles,
                                  max_persons=args.max_persons)
         estimator = PoseEstimator(config, args.model_dir)
     except (ValueError, ModelFileError) as exc:

@@ -5,6 +5,8 @@ from typing import Tuple
 
 from ..models.runtime import RUNTIMES
 
+POSE_BACKENDS = ('blazepose', 'lifting')
+
 
 @dataclass(frozen=True)
 class EstimatorConfig:
@@ -25,6 +27,14 @@ class EstimatorConfig:
     threads
         CPU threads for the networks (PyTorch's setting is process-wide); 0 keeps
         PyTorch's default, one per physical core.
+    pose_backend
+        Where the root-relative 3D skeleton comes from: ``'blazepose'`` (the landmark
+        network's metric world landmarks, 33 joints) or ``'lifting'`` (the Martinez
+        lifting network on the 2D keypoints mapped to Human3.6M-17, 17 joints;
+        :mod:`pose3d_ros.lifting`). Either way the root localisation places it.
+    lifter_weights
+        Weights file of the lifting network; empty: ``default.pt`` in the lifter cache
+        (``pose3d-lifter train`` makes it).
     min_detection_score
         Detector probability threshold on the full frame (MediaPipe: 0.5).
     tile_min_detection_score
@@ -60,6 +70,8 @@ class EstimatorConfig:
     fp16: bool = False
     runtime: str = 'auto'
     threads: int = 0
+    pose_backend: str = 'blazepose'
+    lifter_weights: str = ''
     min_detection_score: float = 0.5
     nms_iou: float = 0.3
     tile_min_detection_score: float = 0.7
@@ -91,6 +103,9 @@ class EstimatorConfig:
             raise ValueError('duplicate_distance and root_prior_strength must be >= 0')
         if self.runtime not in RUNTIMES:
             raise ValueError(f'runtime must be one of {RUNTIMES}, got {self.runtime!r}')
+        if self.pose_backend not in POSE_BACKENDS:
+            raise ValueError(f'pose_backend must be one of {POSE_BACKENDS}, got '
+                             f'{self.pose_backend!r}')
         if self.threads < 0:
             raise ValueError(f'threads must be >= 0, got {self.threads}')
         if self.device != 'auto' and not (self.device == 'cpu' or

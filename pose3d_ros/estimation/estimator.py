@@ -31,7 +31,9 @@ from .timing import stage
 from .views import merge_views, view_regions
 from ..geometry.camera import CameraModel
 from ..geometry.root import fit_translation, prior_depth
-from ..models.blazepose import HIPS, POSE_DETECTION, POSE_LANDMARK_FULL
+from ..lifting.lifter import Lifter, lifter_dir
+from ..models.blazepose import POSE_DETECTION, POSE_LANDMARK_FULL
+from ..models.joint_sets import BLAZEPOSE_33, HUMAN36M_17
 from ..models.runtime import load_networks
 from ..models.store import PathLike
 
@@ -73,6 +75,11 @@ class PoseEstimator:
             torch.get_num_threads(), model_dir)
         #: The runtime the networks run in: ``'torch'`` or ``'litert'``.
         self.runtime: str = self.detector.name
+        self.lifter: Optional[Lifter] = None
+        self.joint_set = BLAZEPOSE_33
+        if config.pose_backend == 'lifting':
+            self.lifter = Lifter.load(config.lifter_weights or lifter_dir() / 'default.pt')
+            self.joint_set = HUMAN36M_17
         self.anchors = ssd_anchor_centres().to(self.device)
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel,
@@ -214,22 +221,30 @@ class PoseEstimator:
     def _root(self, landmarks: Landmarks, sides: torch.Tensor, inside: torch.Tensor,
               camera: CameraModel) -> tuple:
         """
-        Place each person: joints (N, 33, 3) and translations (N, 3), metres, camera frame.
+        Place each person: joints (N, J, 3) and translations (N, 3), metres, camera frame.
 
-        Also returns the prior depths (N,) m and fit flags (N,). ``inside`` (N, 33) marks
-        the landmarks inside the image; only those (weighted by visibility) are fitted.
+        J joints of :attr:`joint_set`: BlazePose's world landmarks, or the lifting
+        network's Human3.6M-17 lifted from the 2D landmarks. Also returns the prior depths
+        (N,) m and fit flags (N,). ``inside`` (N, 33) marks the landmarks inside the image;
+        only those (weighted by visibility) are fitted.
         """
+        joints = len(self.joint_set.joint_names)
         if len(sides) == 0:
-            return np.zeros((0, 33, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0, bool)
+            return np.zeros((0, joints, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0, bool)
         fx, fy, cx, cy = camera.intrinsics
         pinhole = landmarks.pixels.double().cpu().numpy()
-        rays = (pinhole - [cx, cy]) / [fx, fy]  # (N, 33, 2), undistorted
-        world = landmarks.world.double().cpu().numpy()
-        relative = world - world[:, HIPS].mean(axis=1, keepdims=True)
+        rays = self.joint_set.convert((pinhole - [cx, cy]) / [fx, fy])  # (N, J, 2), undistorted
+        hips = list(self.joint_set.hips)
+        if self.lifter is None:
+            world = landmarks.world.double().cpu().numpy()
+            relative = world - world[:, hips].mean(axis=1, keepdims=True)
+        else:
+            relative = self.lifter.lift(rays)
         prior_z = prior_depth(fx, fy, sides.double().cpu().numpy())
-        prior = np.concatenate([rays[:, HIPS].mean(axis=1) * prior_z[:, None],
+        prior = np.concatenate([rays[:, hips].mean(axis=1) * prior_z[:, None],
                                 prior_z[:, None]], axis=1)
-        weights = (landmarks.visibility.double() * inside).cpu().numpy()
+        weights = self.joint_set.convert(
+            (landmarks.visibility.double() * inside).cpu().numpy()[..., None])[..., 0]
         translation, from_fit = fit_translation(relative, rays, weights, prior,
                                                 self.config.root_prior_strength)
         return relative + translation[:, None], translation, prior_z, from_fit
@@ -237,7 +252,12 @@ class PoseEstimator:
     def _persons(self, landmarks: Landmarks, scores: torch.Tensor, delivered: torch.Tensor,
                  joints: np.ndarray, translation: np.ndarray, prior_z: np.ndarray,
                  from_fit: np.ndarray, camera: CameraModel) -> tuple:
-        """Build one Person each, with 2D keypoints in the delivered (distorted) image."""
+        """
+        Build one Person each, with 2D keypoints in the delivered (distorted) image.
+
+        The box spans the 33 landmarks; keypoints and visibilities are mapped to
+        :attr:`joint_set` (the identity for BlazePose's own).
+        """
         width, height = camera.width, camera.height
         pixels = delivered.cpu().numpy()
         alignment = camera.distort(landmarks.alignment.double()).cpu().numpy()
@@ -249,11 +269,13 @@ class PoseEstimator:
             persons.append(Person(
                 score=float(scores[index]),
                 bbox=np.concatenate([clipped.min(0), clipped.max(0)]),
-                keypoints_2d=pixels[index],
-                visibility=visibility[index].astype(np.float64),
+                keypoints_2d=self.joint_set.convert(pixels[index]),
+                visibility=self.joint_set.convert(
+                    visibility[index].astype(np.float64)[:, None])[:, 0],
                 joints_3d=joints[index],
                 root=translation[index].copy(),
                 root_prior_z=float(prior_z[index]),
                 root_from_fit=bool(from_fit[index]),
-                alignment_2d=alignment[index]))
+                alignment_2d=alignment[index],
+                joint_set=self.joint_set))
         return tuple(persons)

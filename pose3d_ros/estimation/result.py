@@ -6,12 +6,13 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from ..geometry.camera import CameraModel
+from ..models.joint_sets import BLAZEPOSE_33, JointSet
 
 
 @dataclass(frozen=True, eq=False)
 class Person:
     """
-    One person in one image; joints in BlazePose's 33-landmark order.
+    One person in one image; J joints in the order of :attr:`joint_set`.
 
     Attributes
     ----------
@@ -20,11 +21,11 @@ class Person:
     bbox
         (4,) x0, y0, x1, y1 of the landmarks' extent, image pixels, clipped to the image.
     keypoints_2d
-        (33, 2) u, v, image pixels of the delivered (distorted) image.
+        (J, 2) u, v, image pixels of the delivered (distorted) image.
     visibility
-        (33,) probability that each landmark is visible.
+        (J,) probability that each joint is visible.
     joints_3d
-        (33, 3) metres, camera optical frame (x right, y down, z forward).
+        (J, 3) metres, camera optical frame (x right, y down, z forward).
     root
         (3,) mid-hip, metres, camera optical frame.
     root_prior_z
@@ -36,6 +37,9 @@ class Person:
         pixels: the region of this person in the next frame when tracking.
     track_id
         Track id, filled by tracking; None from single-image estimation (``id`` in JSON).
+    joint_set
+        What the joints are: BlazePose's 33 landmarks (J = 33), or Human3.6M-17 from the
+        lifting backend (J = 17).
 
     """
 
@@ -49,6 +53,7 @@ class Person:
     root_from_fit: bool
     alignment_2d: Optional[np.ndarray] = None
     track_id: Optional[int] = None
+    joint_set: JointSet = BLAZEPOSE_33
 
     def to_json(self) -> dict:
         """Return the person as plain JSON values (floats rounded to 0.1 mm or 1e-4)."""
@@ -61,6 +66,7 @@ class Person:
             'root': np.round(self.root, 4).tolist(),
             'root_prior_z': round(float(self.root_prior_z), 4),
             'id': self.track_id,
+            'joint_set': self.joint_set.name,
         }
 
 

@@ -28,7 +28,6 @@ import torch
 from .detection import box_iou
 from .one_euro import CAMERA_JOINTS, IMAGE_LANDMARKS, OneEuroFilter, OneEuroParameters
 from .result import Person
-from ..models.blazepose import HIPS
 
 #: MediaPipe's filter for the auxiliary (region) landmarks.
 REGION_LANDMARKS = OneEuroParameters(min_cutoff=0.01, beta=10.0, derivative_cutoff=1.0)
@@ -227,7 +226,7 @@ class PoseTracker:
         filters, scale = track.filters, 1.0 / _size(person)
         depth_scale = 1.0 / max(float(person.root[2]), 0.1)
         joints = filters.joints(person.joints_3d, time_s, depth_scale)
-        root = joints[list(HIPS)].mean(axis=0)
+        root = joints[list(person.joint_set.hips)].mean(axis=0)
         alignment = person.alignment_2d
         if alignment is not None:
             alignment = track.region = filters.region(alignment, time_s, scale)

@@ -24,9 +24,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from ..models.blazepose import HIPS, SHOULDERS
+from ..models.joint_sets import BLAZEPOSE_33, JointSet
 
-TORSO = SHOULDERS + HIPS
 MIN_VISIBILITY = 0.5
 WINDOW = 5
 MIN_DEPTH_M, MAX_DEPTH_M = 0.2, 20.0
@@ -38,21 +37,21 @@ DEPTH_SIGMA_M, DEPTH_SIGMA_QUADRATIC = 0.01, 0.005
 
 
 def measured_root_depth(depth_m: np.ndarray, keypoints_2d: np.ndarray, visibility: np.ndarray,
-                        joints_3d: np.ndarray, root: np.ndarray,
-                        image_size: Tuple[int, int]) -> Optional[float]:
+                        joints_3d: np.ndarray, root: np.ndarray, image_size: Tuple[int, int],
+                        joint_set: JointSet = BLAZEPOSE_33) -> Optional[float]:
     """
     Return one person's root depth from a registered depth image (steps 1-2), or None.
 
     ``depth_m`` is (h, w) metres registered to the colour image of ``image_size`` (w, h)
-    (another resolution is scaled to it); ``keypoints_2d`` (33, 2) pixels of the colour
-    image, ``visibility`` (33,), ``joints_3d`` (33, 3) and ``root`` (3,) metres in the
-    camera optical frame.
+    (another resolution is scaled to it); ``keypoints_2d`` (J, 2) pixels of the colour
+    image, ``visibility`` (J,), ``joints_3d`` (J, 3) of ``joint_set`` and ``root`` (3,)
+    metres in the camera optical frame. The torso joints (shoulders and hips) are read.
     """
     height, width = depth_m.shape[:2]
     scale = np.array([width / image_size[0], height / image_size[1]])
     half = WINDOW // 2
     estimates = []
-    for joint in TORSO:
+    for joint in joint_set.shoulders + joint_set.hips:
         if visibility[joint] < MIN_VISIBILITY:
             continue
         u, v = np.floor((keypoints_2d[joint] + 0.5) * scale).astype(int)

@@ -2,20 +2,22 @@
 
 import numpy as np
 
-from ..models.blazepose import HIPS, SHOULDERS
+from ..models.joint_sets import BLAZEPOSE_33, JointSet
 
 
-def torso_quaternion(joints: np.ndarray) -> np.ndarray:
+def torso_quaternion(joints: np.ndarray, joint_set: JointSet = BLAZEPOSE_33) -> np.ndarray:
     """
     Return the torso orientation of one skeleton as a quaternion (x, y, z, w).
 
-    ``joints`` is (33, 3) in the camera optical frame. The torso frame follows REP 103 for
-    a body: x forward (the way the chest faces), y to the person's left (right hip to left
-    hip), z up (mid-hip to mid-shoulder), re-orthogonalised with z kept exact. A degenerate
-    torso (coincident joints) gives the identity.
+    ``joints`` is (J, 3) of ``joint_set`` in the camera optical frame. The torso frame
+    follows REP 103 for a body: x forward (the way the chest faces), y to the person's left
+    (right hip to left hip), z up (mid-hip to mid-shoulder), re-orthogonalised with z kept
+    exact. A degenerate torso (coincident joints) gives the identity.
     """
-    hips = joints[HIPS[0]] - joints[HIPS[1]]
-    up = joints[list(SHOULDERS)].mean(axis=0) - joints[list(HIPS)].mean(axis=0)
+    left_hip, right_hip = joint_set.hips
+    hips = joints[left_hip] - joints[right_hip]
+    up = joints[list(joint_set.shoulders)].mean(axis=0) - \
+        joints[list(joint_set.hips)].mean(axis=0)
     if np.linalg.norm(up) < 1e-6:
         return np.array([0.0, 0.0, 0.0, 1.0])
     z = up / np.linalg.norm(up)

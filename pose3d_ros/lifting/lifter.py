@@ -17,7 +17,7 @@ from typing import Any, Dict, Optional, Union
 import numpy as np
 import torch
 
-from .data import LIFTED, normalise_2d
+from .data import derive_centre_joints, LIFTED, normalise_2d, PELVIS
 from .network import LiftingNetwork
 from ..cache import cache_dir
 
@@ -76,12 +76,15 @@ class Lifter:
         ``points`` is (N, 17, 2) Human3.6M-17 joints in normalised camera coordinates
         (``(u - cx) / fx``, ``(v - cy) / fy`` of undistorted pixels). Returns (N, 17, 3)
         metres relative to the pelvis (which is 0), camera frame (x right, y down,
-        z forward).
+        z forward). The pelvis, thorax and spine are made from the lifted hips and
+        shoulders (:func:`derive_centre_joints`), as everywhere else: the pelvis is the
+        hip midpoint.
         """
         lifted = self.predict(normalise_2d(points).reshape(len(points), -1))
         joints = np.zeros((len(points), 17, 3))
         joints[:, list(LIFTED)] = lifted.reshape(len(points), 16, 3)
-        return joints
+        joints = derive_centre_joints(joints)
+        return joints - joints[:, [PELVIS]]
 
     def save(self, path: Union[str, Path], evaluation: Optional[Dict[str, float]] = None) -> str:
         """Write the weights and the JSON record beside them; return the SHA-256."""

@@ -15,7 +15,7 @@ from typing import Callable, Dict, Optional
 import numpy as np
 import torch
 
-from .data import LIFTED, make_pairs
+from .data import derive_centre_joints, LIFTED, make_pairs, PELVIS
 from .lifter import Lifter, STATISTICS
 from .network import LiftingNetwork
 from ..evaluation.pose_metrics import mpjpe, pa_mpjpe
@@ -96,9 +96,10 @@ def evaluate(lifter: Lifter, config: TrainingConfig) -> Dict[str, float]:
     """
     Return the lifter's errors on held-out generated pairs, millimetres.
 
-    ``mpjpe_mm`` and ``pa_mpjpe_mm`` are over the 17 joints with the pelvis (error 0), as
-    the Human3.6M protocols count them; ``mean_pose_mpjpe_mm`` is the error of always
-    answering the training set's mean pose, the baseline a useful lifter must beat.
+    ``mpjpe_mm`` and ``pa_mpjpe_mm`` are over the 17 joints with the pelvis, as the
+    Human3.6M protocols count them, of the skeletons :meth:`Lifter.lift` would answer.
+    ``mean_pose_mpjpe_mm`` is the error of always answering the training set's mean pose,
+    the baseline a useful lifter must beat.
     """
     inputs, targets = make_pairs(config.eval_pairs, config.eval_seed)
     start = time.perf_counter()
@@ -112,8 +113,10 @@ def evaluate(lifter: Lifter, config: TrainingConfig) -> Dict[str, float]:
 
     truth = skeletons(targets)
     mean_pose = skeletons(np.broadcast_to(lifter.statistics['target_mean'], targets.shape))
-    return {'mpjpe_mm': mpjpe(skeletons(predicted), truth) * 1e3,
-            'pa_mpjpe_mm': pa_mpjpe(skeletons(predicted), truth) * 1e3,
+    lifted = derive_centre_joints(skeletons(predicted))  # as Lifter.lift answers
+    lifted -= lifted[:, [PELVIS]]
+    return {'mpjpe_mm': mpjpe(lifted, truth) * 1e3,
+            'pa_mpjpe_mm': pa_mpjpe(lifted, truth) * 1e3,
             'mean_pose_mpjpe_mm': mpjpe(mean_pose, truth) * 1e3,
             'held_out_pairs': float(len(inputs)),
             'ms_per_1000_poses': elapsed * 1e6 / len(inputs)}

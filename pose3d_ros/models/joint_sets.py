@@ -1,9 +1,11 @@
 """
-Other joint sets as linear maps from BlazePose's 33 landmarks: COCO-17 and Human3.6M-17.
+Joint sets: BlazePose's 33 landmarks, and COCO-17 and Human3.6M-17 as maps from them.
 
-Each joint is a weighted mean of BlazePose landmarks, so the map is one (17, 33) matrix
+Each joint is a weighted mean of BlazePose landmarks, so the map is one (J, 33) matrix
 that applies to 2D pixels and 3D metres alike (``matrix @ joints``). Joints BlazePose does
-not have are approximated and say so in :attr:`JointSet.caveats`.
+not have are approximated and say so in :attr:`JointSet.caveats`. A person's result
+carries the set its joints are in (BlazePose's, or Human3.6M-17 from the lifting backend),
+with the names, skeleton edges, hips and shoulders that drawing and geometry need.
 """
 
 from dataclasses import dataclass
@@ -11,7 +13,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from .blazepose import LANDMARK_NAMES
+from .blazepose import LANDMARK_NAMES, SKELETON_EDGES
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,20 @@ class JointSet:
     sources: Tuple[Tuple[str, ...], ...]
     caveats: str = ''
 
+    def index(self, name: str) -> int:
+        """Return the index of the joint called ``name``."""
+        return self.joint_names.index(name)
+
+    @property
+    def hips(self) -> Tuple[int, int]:
+        """Return the (left, right) hip indices: their midpoint is the root."""
+        return self.index('left_hip'), self.index('right_hip')
+
+    @property
+    def shoulders(self) -> Tuple[int, int]:
+        """Return the (left, right) shoulder indices."""
+        return self.index('left_shoulder'), self.index('right_shoulder')
+
     @property
     def matrix(self) -> np.ndarray:
         """Return the (J, 33) averaging matrix."""
@@ -56,6 +72,14 @@ class JointSet:
             raise ValueError(f'expected 33 BlazePose joints, got shape {joints.shape}')
         return np.einsum('jk,...kd->...jd', self.matrix, joints)
 
+
+BLAZEPOSE_33 = JointSet(
+    name='blazepose33',
+    joint_names=LANDMARK_NAMES,
+    edges=SKELETON_EDGES,
+    sources=tuple((name,) for name in LANDMARK_NAMES),
+    caveats="BlazePose GHUM 3D's own landmarks.",
+)
 
 COCO_17 = JointSet(
     name='coco17',
@@ -92,4 +116,5 @@ HUMAN36M_17 = JointSet(
              'places its head joint higher, near the top of the skull).'),
 )
 
+#: The sets results can be converted to (``--joint-set``).
 JOINT_SETS: Dict[str, JointSet] = {s.name: s for s in (COCO_17, HUMAN36M_17)}

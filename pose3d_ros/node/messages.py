@@ -21,7 +21,7 @@ from ..estimation.result import Person
 from ..geometry.camera import CameraModel
 from ..geometry.torso import torso_quaternion
 from ..image_decoding import decode_compressed, decode_raw, SUPPORTED_ENCODINGS
-from ..models.blazepose import HIPS, LANDMARK_NAMES, SKELETON_EDGES
+from ..models.joint_sets import BLAZEPOSE_33, HUMAN36M_17
 from ..visualisation import draw_skeletons
 
 try:  # cv_bridge is used where it is installed (it is not on PyPI)
@@ -30,7 +30,6 @@ except ImportError:  # pragma: no cover - depends on the installation
     CvBridge = None
 
 _BRIDGE = CvBridge() if CvBridge is not None else None
-_HEAD = LANDMARK_NAMES.index('nose')
 
 
 def camera_from_info(info: CameraInfo, default_hfov_deg: float,
@@ -126,10 +125,11 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
         joints.points = [_point(p) for p, keep in zip(person.joints_3d, shown) if keep]
         bones = Marker(ns='bones', type=Marker.LINE_LIST, pose=_identity(), **common)
         bones.scale.x = scale / 2.0
-        bones.points = [_point(person.joints_3d[j]) for a, b in SKELETON_EDGES
+        bones.points = [_point(person.joints_3d[j]) for a, b in person.joint_set.edges
                         if shown[a] and shown[b] for j in (a, b)]
         label = Marker(ns='labels', type=Marker.TEXT_VIEW_FACING, pose=_identity(), **common)
-        label.pose.position = _point(person.joints_3d[_HEAD] - [0.0, 0.25, 0.0])
+        head = person.joints_3d[person.joint_set.index('nose')]
+        label.pose.position = _point(head - [0.0, 0.25, 0.0])
         label.scale.z = scale * 4.0
         label.text = f'#{identifier} {float(np.linalg.norm(person.root)):.2f} m'
         array.markers += [joints, bones, label]
@@ -141,7 +141,7 @@ def root_poses(header: Header, persons: Sequence[Person]) -> PoseArray:
     poses = []
     for person in persons:
         pose = Pose(position=_point(person.root))
-        x, y, z, w = torso_quaternion(person.joints_3d)
+        x, y, z, w = torso_quaternion(person.joints_3d, person.joint_set)
         pose.orientation.x, pose.orientation.y = float(x), float(y)
         pose.orientation.z, pose.orientation.w = float(z), float(w)
         poses.append(pose)
@@ -149,7 +149,7 @@ def root_poses(header: Header, persons: Sequence[Person]) -> PoseArray:
 
 
 def joint_poses(header: Header, persons: Sequence[Person]) -> PoseArray:
-    """Every person's 33 joints, person-major in BlazePose order, identity orientation."""
+    """Every person's joints, person-major in their joint set's order, identity orientation."""
     poses = []
     for person in persons:
         for xyz in person.joints_3d:
@@ -168,14 +168,15 @@ def skeleton_cloud(header: Header, persons: Sequence[Person]) -> PointCloud2:
     """All joints as a PointCloud2 with fields x, y, z, confidence, person_id, joint_id."""
     dtype = np.dtype([(name, '<f4' if kind == PointField.FLOAT32 else '<u4')
                       for name, kind in SKELETON_FIELDS])
-    points = np.zeros(len(persons) * len(LANDMARK_NAMES), dtype=dtype)
+    ends = np.cumsum([0] + [len(person.joints_3d) for person in persons])
+    points = np.zeros(ends[-1], dtype=dtype)
     for index, person in enumerate(persons):
-        rows = slice(index * len(LANDMARK_NAMES), (index + 1) * len(LANDMARK_NAMES))
+        rows = slice(ends[index], ends[index + 1])
         for axis, name in enumerate('xyz'):
             points[name][rows] = person.joints_3d[:, axis]
         points['confidence'][rows] = person.visibility
         points['person_id'][rows] = person_id(person, index)
-        points['joint_id'][rows] = np.arange(len(LANDMARK_NAMES))
+        points['joint_id'][rows] = np.arange(len(person.joints_3d))
     fields = [PointField(name=name, offset=dtype.fields[name][1], datatype=kind, count=1)
               for name, kind in SKELETON_FIELDS]
     return PointCloud2(header=header, height=1, width=len(points), fields=fields,
@@ -216,7 +217,8 @@ def persons_from_cloud(cloud: PointCloud2, camera: CameraModel) -> List[Person]:
     """
     Rebuild persons from a ``~/skeletons`` cloud (what a subscriber sees of them).
 
-    Joints, confidences and ids come from the cloud; the root is the mid-hip; the 2D
+    Joints, confidences and ids come from the cloud (33 joints per person: BlazePose's
+    landmarks; 17: Human3.6M-17 from the lifting backend); the root is the mid-hip; the 2D
     keypoints are the joints projected through ``camera`` (pinhole), so they are close to,
     not equal to, the node's own 2D landmarks. Score and prior depth are not in the cloud
     (NaN).
@@ -234,9 +236,14 @@ def persons_from_cloud(cloud: PointCloud2, camera: CameraModel) -> List[Person]:
         rows = rows[np.argsort(rows['joint_id'])]
         joints = np.stack([rows['x'], rows['y'], rows['z']], axis=1).astype(np.float64)
         pixels = joints[:, :2] / np.maximum(joints[:, 2:], 1e-6) * [fx, fy] + [cx, cy]
+        joint_set = {33: BLAZEPOSE_33, 17: HUMAN36M_17}.get(len(joints))
+        if joint_set is None:
+            raise ValueError(f'person {identifier} has {len(joints)} joints in the cloud; '
+                             'expected 33 (BlazePose) or 17 (Human3.6M)')
         persons.append(Person(
             score=float('nan'), bbox=np.concatenate([pixels.min(0), pixels.max(0)]),
             keypoints_2d=pixels, visibility=rows['confidence'].astype(np.float64),
-            joints_3d=joints, root=joints[list(HIPS)].mean(0),
-            root_prior_z=float('nan'), root_from_fit=True, track_id=int(identifier)))
+            joints_3d=joints, root=joints[list(joint_set.hips)].mean(0),
+            root_prior_z=float('nan'), root_from_fit=True, track_id=int(identifier),
+            joint_set=joint_set))
     return persons

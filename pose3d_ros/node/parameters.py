@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
-from ..estimation.config import EstimatorConfig
+from ..estimation.config import EstimatorConfig, POSE_BACKENDS
 from ..estimation.one_euro import OneEuroParameters
 from ..estimation.stream import StreamConfig
 from ..estimation.tracking import TrackingConfig
@@ -75,6 +75,11 @@ PARAMETERS: Tuple[Parameter, ...] = (
               read_only=True, choices=RUNTIMES),
     Parameter('threads', 0, 'CPU threads for the networks; 0: one per physical core.', 0,
               1024, read_only=True),
+    Parameter('pose_backend', 'blazepose', 'Where the 3D skeleton comes from: blazepose (33 '
+              'metric landmarks) or lifting (the Martinez network on the 2D keypoints, '
+              'Human3.6M-17).', read_only=True, choices=POSE_BACKENDS),
+    Parameter('lifter_weights', '', 'Weights of the lifting network; empty: default.pt in '
+              'the lifter cache (pose3d-lifter train).', read_only=True),
     Parameter('model_dir', '', 'Directory with the model files; empty: the model store '
               '(see pose3d-models).', read_only=True),
     Parameter('image_transport', 'raw', 'Subscribe to image (raw) or image/compressed.',
@@ -143,6 +148,8 @@ def estimator_config(values: Dict[str, Any]) -> EstimatorConfig:
     """Build the EstimatorConfig from parameter values (ValueError if inconsistent)."""
     config = EstimatorConfig(device=values['device'], fp16=values['fp16'],
                              runtime=values['runtime'], threads=values['threads'],
+                             pose_backend=values['pose_backend'],
+                             lifter_weights=values['lifter_weights'],
                              tile_grids=tuple(int(g) for g in values['tile_grids'] if g))
     return replace(config, **{name: values[name] for name in ESTIMATOR_FIELDS})
 

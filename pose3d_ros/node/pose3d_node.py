@@ -409,7 +409,8 @@ class Pose3dNode(LifecycleNode):
         persons = []
         for person in result.persons:
             depth = measured_root_depth(depth_m, person.keypoints_2d, person.visibility,
-                                        person.joints_3d, person.root, result.image_size)
+                                        person.joints_3d, person.root, result.image_size,
+                                        person.joint_set)
             if depth is not None:
                 joints, root = move_to_depth(person.joints_3d, person.root,
                                              fuse_depths(float(person.root[2]), depth))
