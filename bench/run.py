@@ -10,12 +10,13 @@ reference) and, with a GPU, ``torch-cuda-fp32`` and ``torch-cuda-fp16``. Per-sta
 end-to-end milliseconds (median and 90th percentile), the persons found, and each
 implementation's agreement with ``torch-cpu`` (mean 2D keypoint px, mean 3D joint mm).
 
-Then the node: pose3d_node in its own process (runtime ``auto``, tracking off so that every
-frame runs the whole estimator) gets the frame over DDS, reliable; publish -> markers
-latency interleaved with the bare estimator in this process, then its sustained rate while
-frames arrive at 30 Hz. Last (full run), the CPU estimators called from a second thread
-against their own (``second_thread_ratio`` in the machine record): why the node keeps all
-network calls on one thread.
+Then the node: pose3d_node in its own process (with the runtime ``auto`` picks here,
+tracking off so that every frame runs the whole estimator) gets the frame over DDS,
+reliable: publish -> markers latency interleaved with the bare estimator in this process,
+then its sustained rate (answers arriving while frames are published at 30 Hz). Last
+(full run), the CPU estimators called from a second thread against their own
+(``second_thread_ratio`` in the machine record): why the node keeps all network calls on
+one thread.
 
 Prints markdown tables. ``--json FILE`` writes ``{"machine": ..., "records": [...]}``.
 Speed is reported, never asserted.
@@ -43,7 +44,7 @@ from pose3d_ros.evaluation.crowds import crowd
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.node import messages
 from pose3d_ros.node.client import NodeProcess, Pose3dClient, ros_environment
-from pose3d_ros.samples import fetch_samples, read_rgb
+from pose3d_ros.samples import fetch_samples, read_player, read_rgb
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 from std_msgs.msg import Header
@@ -142,7 +143,7 @@ def measure_node(estimator: PoseEstimator, impl: str, threads: int, frame: np.nd
     info = messages.camera_info_message(header, camera)
     bare, latencies = [], []
     answered = 0
-    inside: Dict[str, str] = {}
+    inside: Dict[str, str] = {}  # the node's diagnostics, when they came
     try:
         with NodeProcess(node_args, environment) as node:
             if not client.wait_for_node(executor, 120.0):
@@ -165,7 +166,9 @@ def measure_node(estimator: PoseEstimator, impl: str, threads: int, frame: np.nd
             # The node's own view of the last frame: receive -> publish, and its stages.
             client.diagnostics.clear()
             client.spin_for(executor, 1.5)
-            inside = {value.key: value.value for value in client.diagnostics[-1].status[0].values}
+            if client.diagnostics:
+                inside = {value.key: value.value
+                          for value in client.diagnostics[-1].status[0].values}
             # Sustained: a new frame every 1/30 s; the node keeps the newest one.
             stamps = []
             start = time.monotonic()
@@ -175,8 +178,10 @@ def measure_node(estimator: PoseEstimator, impl: str, threads: int, frame: np.nd
                 client.send(messages.image_message(Header(stamp=stamp, frame_id='camera_optical'),
                                                    frame), None)
                 client.spin_for(executor, start + len(stamps) / INPUT_HZ - time.monotonic())
+            end = time.monotonic()
             client.spin_for(executor, 2.0 * statistics.median(latencies) / 1e3)
-            answered = sum(1 for stamp in stamps if stamp in client.answers)
+            answered = sum(1 for stamp in stamps if stamp in client.answers and
+                           client.answers[stamp].arrived.get('markers', end + 1) <= end)
     finally:
         executor.shutdown()
         rclpy.shutdown()
@@ -272,7 +277,7 @@ def main() -> int:
     repeats = args.repeats or (3 if args.quick else 10)
     sizes, crowds = (SIZES[:1], CROWDS[:2]) if args.quick else (SIZES, CROWDS)
     samples = fetch_samples()
-    person = read_rgb(samples / 'messi5.jpg')[70:342, 60:460]
+    person = read_player()
     background = read_rgb(samples / 'building.jpg')
 
     estimators = {name: PoseEstimator(config)

@@ -27,7 +27,7 @@ from pose3d_ros.estimation.one_euro import CAMERA_JOINTS, OneEuroParameters, WOR
 from pose3d_ros.estimation.stream import StreamConfig, StreamEstimator
 from pose3d_ros.estimation.tracking import TrackingConfig
 from pose3d_ros.evaluation import sequences
-from pose3d_ros.samples import fetch_samples, read_rgb
+from pose3d_ros.samples import fetch_samples, read_player, read_rgb
 
 RAW = StreamConfig(tracking=TrackingConfig(smoothing=False))
 
@@ -42,7 +42,7 @@ def main() -> int:
     chosen = OneEuroParameters(args.world_min_cutoff, args.world_beta,
                                CAMERA_JOINTS.derivative_cutoff)
     photo = read_rgb(fetch_samples() / 'messi5.jpg')
-    player = photo[70:342, 60:460]
+    player = read_player()
     with_tiles = PoseEstimator(EstimatorConfig(device=args.device))
     full_frame = PoseEstimator(EstimatorConfig(device=args.device, tile_grids=()))
     print(f'device: {with_tiles.device}\n')

@@ -18,7 +18,7 @@ from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.evaluation.crowds import crowd
 from pose3d_ros.geometry.camera import CameraModel
-from pose3d_ros.samples import fetch_samples, read_rgb
+from pose3d_ros.samples import fetch_samples, read_player, read_rgb
 import torch
 from torch.profiler import profile, ProfilerActivity
 
@@ -34,7 +34,7 @@ def main() -> int:
     parser.add_argument('--top', type=int, default=15)
     args = parser.parse_args()
     samples = fetch_samples()
-    frame = crowd(read_rgb(samples / 'messi5.jpg')[70:342, 60:460],
+    frame = crowd(read_player(),
                   read_rgb(samples / 'building.jpg'), args.persons, tuple(args.size))
     camera = CameraModel.from_hfov(*args.size, 60.0)
     estimator = PoseEstimator(EstimatorConfig(device=args.device, runtime=args.runtime,

@@ -96,3 +96,12 @@ def sample_path(name: str = DEFAULT_IMAGE) -> Path:
     if name not in ALL_IMAGES:
         raise ValueError(f'unknown sample image {name!r}; known: {", ".join(ALL_IMAGES)}')
     return fetch_samples([name]) / name
+
+
+def read_player() -> np.ndarray:
+    """
+    Return the player of messi5.jpg with a margin, (272, 400, 3) uint8 RGB.
+
+    The one real person of the samples: synthetic clips, crowds and the demo paste him.
+    """
+    return read_rgb(sample_path('messi5.jpg'))[70:342, 60:460]

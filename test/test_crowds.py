@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 from pose3d_ros.evaluation.crowds import crowd, grid_shape
 from pose3d_ros.geometry.camera import CameraModel
-from pose3d_ros.samples import read_rgb
+from pose3d_ros.samples import read_player, read_rgb
 import pytest
 
 
@@ -21,8 +21,7 @@ def test_grid_holds_everyone_and_shows_them_largest() -> None:
 
 
 def test_crowd_of_five_real_people_is_found(estimator, sample_dir: Path) -> None:
-    photo = read_rgb(sample_dir / 'messi5.jpg')
-    frame = crowd(photo[70:342, 60:460], read_rgb(sample_dir / 'building.jpg'), 5, (640, 480))
+    frame = crowd(read_player(), read_rgb(sample_dir / 'building.jpg'), 5, (640, 480))
     assert frame.shape == (480, 640, 3) and frame.dtype == np.uint8
     result = estimator(frame, CameraModel.from_hfov(640, 480, 60.0))
     assert len(result.persons) == 5

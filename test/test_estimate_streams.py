@@ -10,7 +10,7 @@ from pose3d_ros.cli.estimate import main
 from pose3d_ros.evaluation import sequences
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.node import messages
-from pose3d_ros.samples import read_rgb
+from pose3d_ros.samples import read_player, read_rgb
 import pytest
 from rclpy.serialization import deserialize_message, serialize_message
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
@@ -28,7 +28,7 @@ def records(path: Path) -> list:
 
 
 def test_generated_video_end_to_end(sample_dir: Path, tmp_path: Path) -> None:
-    player = read_rgb(sample_dir / 'messi5.jpg')[70:342, 60:460]
+    player = read_player()
     clip = sequences.translated(player, frames=12)
     video = tmp_path / 'walk.mp4'
     height, width = clip.frames[0].shape[:2]

@@ -145,7 +145,7 @@ def test_lifter_file_round_trip_and_integrity(tmp_path: Path) -> None:
     record = json.loads(path.with_suffix('.json').read_text())
     assert record['sha256'] == digest and record['evaluation'] == {'mpjpe_mm': 1.0}
     loaded = Lifter.load(path)
-    skeletons = np.random.default_rng(4).normal(size=(3, 17, 2))
+    skeletons = np.random.default_rng(4).normal(size=(3, 17, 2)) * 0.1
     np.testing.assert_allclose(loaded.lift(skeletons), lifter.lift(skeletons), atol=1e-6)
     lifted = loaded.lift(skeletons)
     assert lifted.shape == (3, 17, 3) and (lifted[:, J['pelvis']] == 0).all()
@@ -186,3 +186,48 @@ def test_eval_without_weights_says_how_to_make_them(
     monkeypatch.setenv('POSE3D_LIFTER_DIR', str(tmp_path))
     assert command.main(['eval', '--no-photos']) == 2
     assert 'pose3d-lifter train' in capsys.readouterr().err
+
+
+def test_train_rejects_bad_arguments(capsys: pytest.CaptureFixture) -> None:
+    from pose3d_ros.cli import lifter as command
+
+    for arguments in (['--steps', '0'], ['--threads', '-1'], ['--seed', '1000003']):
+        assert command.main(['train', '--quick', *arguments]) == 2, arguments
+        assert 'error:' in capsys.readouterr().err
+
+
+def test_a_person_anywhere_in_the_image_gets_the_same_input_and_answer() -> None:
+    # The same body turned with the camera's view of it (a rotation about the camera
+    # centre that takes the optical axis to another ray) must give the same network
+    # input, and the answer must turn back with it.
+    rng = np.random.default_rng(8)
+    body = data.place_in_view(sample_poses(3, rng), rng,
+                              data.ViewRanges(image_offset=0.0))  # on the optical axis
+    turn = data.facing_rotation(np.array([[0.4, -0.3]] * 3)).transpose(0, 2, 1)
+    moved = body @ turn.transpose(0, 2, 1)  # now off-centre, seen from another angle
+    inputs, rotations = data.network_input(body[..., :2] / body[..., 2:])
+    moved_inputs, moved_rotations = data.network_input(moved[..., :2] / moved[..., 2:])
+    # Not exactly: the virtual camera faces the 2D hip midpoint, which is not quite the
+    # projection of the 3D one (about 1 % of the skeleton's size here).
+    np.testing.assert_allclose(moved_inputs, inputs, atol=0.02)
+    answer = rng.normal(size=(3, 48)) * 0.3
+    np.testing.assert_allclose(data.to_skeletons(answer, moved_rotations),
+                               data.to_skeletons(answer, rotations) @ turn.transpose(0, 2, 1),
+                               atol=0.02)
+    # Without the virtual camera the inputs would differ by far more.
+    plain = data.normalise_2d(body[..., :2] / body[..., 2:]).reshape(3, -1)
+    plain_moved = data.normalise_2d(moved[..., :2] / moved[..., 2:]).reshape(3, -1)
+    assert np.abs(plain - plain_moved).max() > 0.1
+    ray = np.array([[0.3, 0.2]])
+    facing = data.facing_rotation(ray)[0]
+    np.testing.assert_allclose(facing @ np.append(ray[0], 1.0) / np.linalg.norm(
+        np.append(ray[0], 1.0)), [0.0, 0.0, 1.0], atol=1e-12)
+    np.testing.assert_allclose(facing @ facing.T, np.eye(3), atol=1e-12)
+
+
+def test_only_averages_of_the_sets_own_joints_are_redundant() -> None:
+    from pose3d_ros.models.joint_sets import BLAZEPOSE_33, COCO_17
+
+    names = [HUMAN36M_17.joint_names[i] for i in HUMAN36M_17.redundant]
+    assert names == ['pelvis', 'spine', 'thorax']  # the head averages the ears: not here
+    assert BLAZEPOSE_33.redundant == () and COCO_17.redundant == ()

@@ -11,7 +11,7 @@ from pose3d_ros.estimation.result import Person
 from pose3d_ros.estimation.stream import StreamConfig, StreamEstimator
 from pose3d_ros.estimation.tracking import PoseTracker, TrackingConfig
 from pose3d_ros.evaluation import sequences
-from pose3d_ros.samples import read_rgb
+from pose3d_ros.samples import read_player, read_rgb
 import pytest
 
 FPS = 30.0
@@ -104,7 +104,7 @@ def full_frame_estimator(model_dir: Path) -> PoseEstimator:
 @pytest.fixture(scope='module')
 def player(sample_dir: Path) -> np.ndarray:
     """Crop the player of messi5.jpg, with some of the crowd behind him."""
-    return read_rgb(sample_dir / 'messi5.jpg')[70:342, 60:460]
+    return read_player()
 
 
 def test_translated_and_scaled_person_keeps_one_id(full_frame_estimator: PoseEstimator,

@@ -3,8 +3,10 @@
 
 Each input image, and each frame of a video or rosbag2 bag, gives one JSON object
 (``source``, ``image_size``, ``camera``, ``persons``; frames also ``frame`` and ``stamp``
-in seconds); joints are in BlazePose's 33-landmark order, metres, camera optical frame
-(x right, y down, z forward). Videos and bags are tracked: persons keep their ``id`` and
+in seconds); joints are in the order of each person's ``joint_set`` (BlazePose's 33
+landmarks, or Human3.6M-17 with ``--pose-backend lifting``), metres, camera optical frame
+(x right, y down, z forward); ``--joint-set`` adds them in another set under
+``converted``. Videos and bags are tracked: persons keep their ``id`` and
 are smoothed. Without inputs it runs on the sample photograph messi5.jpg from Debian's
 opencv-doc. The camera comes from a bag's CameraInfo, ``--camera-info``,
 ``--fx/--fy/--cx/--cy`` or ``--hfov``; with none of them a horizontal field of view of 60

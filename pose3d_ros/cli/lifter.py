@@ -66,11 +66,15 @@ def _weights(args: argparse.Namespace) -> Path:
 
 
 def _train(args: argparse.Namespace) -> int:
-    config = TrainingConfig(seed=args.seed, threads=args.threads)
-    if args.quick:
-        config = quick_variant(config)
-    if args.steps:
-        config = replace(config, steps=args.steps)
+    try:
+        config = TrainingConfig(seed=args.seed, threads=args.threads)
+        if args.quick:
+            config = quick_variant(config)
+        if args.steps is not None:
+            config = replace(config, steps=args.steps)
+    except ValueError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
     start = time.perf_counter()
     lifter = train(config, lambda step, loss: print(
         f'step {step}/{config.steps}  loss {loss:.4f}  {time.perf_counter() - start:.0f} s',

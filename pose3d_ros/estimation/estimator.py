@@ -64,7 +64,9 @@ class PoseEstimator:
     def __init__(self, config: EstimatorConfig = EstimatorConfig(),
                  model_dir: Optional[PathLike] = None) -> None:
         self.config = config
-        self.device = resolve_device(config.device)
+        # LiteRT runs on the CPU: 'auto' means the CPU for it even beside a GPU.
+        self.device = resolve_device(
+            'cpu' if config.runtime == 'litert' and config.device == 'auto' else config.device)
         if config.fp16 and self.device.type != 'cuda':
             raise ValueError(f'fp16 needs a CUDA device, not {self.device}')
         self.dtype = torch.float16 if config.fp16 else torch.float32
@@ -245,6 +247,7 @@ class PoseEstimator:
                                 prior_z[:, None]], axis=1)
         weights = self.joint_set.convert(
             (landmarks.visibility.double() * inside).cpu().numpy()[..., None])[..., 0]
+        weights[:, list(self.joint_set.redundant)] = 0.0  # the torso is counted once
         translation, from_fit = fit_translation(relative, rays, weights, prior,
                                                 self.config.root_prior_strength)
         return relative + translation[:, None], translation, prior_z, from_fit

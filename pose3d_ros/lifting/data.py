@@ -4,15 +4,20 @@ Training pairs for the lifting network: random poses seen by random cameras, wit
 Each kinematic pose (:mod:`.kinematics`) is turned to a random heading, placed in front of
 a camera at a random distance, image position, pitch and roll, and projected; the 2D joints
 get Gaussian noise proportional to the skeleton's size in the image, as a keypoint
-detector's errors are. The network's input is the noisy 2D skeleton in normalised camera
-coordinates (``K^-1`` applied, so any focal length and principal point give the same
-input), centred on the pelvis and divided by its RMS size: what the network sees does not
-depend on the camera or the distance. Its target is the 3D skeleton relative to the pelvis
-in the camera frame (x right, y down, z forward), metres.
+detector's errors are.
+
+The network sees each person through a virtual camera turned to look straight at the
+pelvis (:func:`facing_rotation`): the noisy 2D skeleton in normalised camera coordinates
+(``K^-1`` applied, so any focal length and principal point give the same input) is
+rotated into that camera, centred on the pelvis and divided by its RMS size. Its target
+is the 3D skeleton relative to the pelvis in that virtual camera's frame, metres. So the
+same view of a body gives the same input and the same answer wherever the person is in
+the image, and at any distance; :func:`to_skeletons` turns the answer back to the real
+camera's frame (x right, y down, z forward).
 """
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Optional, Tuple
 
 import numpy as np
 
@@ -75,6 +80,58 @@ def derive_centre_joints(points: np.ndarray) -> np.ndarray:
     return points
 
 
+def facing_rotation(rays: np.ndarray) -> np.ndarray:
+    """
+    Return the smallest rotations that turn each ray onto the optical axis.
+
+    ``rays`` is (N, 2) normalised camera coordinates (x / z, y / z); the result R is
+    (N, 3, 3) with ``R @ (x, y, 1)`` along +z, applied to column vectors.
+    """
+    direction = np.concatenate([rays, np.ones((len(rays), 1))], axis=1)
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    axis = np.cross(direction, [0.0, 0.0, 1.0])  # sin(angle) times the unit axis
+    cosine = direction[:, 2]
+    skew = np.zeros((len(rays), 3, 3))
+    skew[:, 0, 1], skew[:, 0, 2], skew[:, 1, 2] = -axis[:, 2], axis[:, 1], -axis[:, 0]
+    skew -= skew.transpose(0, 2, 1)
+    return np.eye(3) + skew + skew @ skew / (1.0 + cosine)[:, None, None]
+
+
+def network_input(points: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """
+    Turn 2D skeletons into the network's input.
+
+    ``points`` is (N, 17, 2) Human3.6M-17 joints in normalised camera coordinates. The
+    pelvis, thorax and spine are rebuilt from the hips and shoulders
+    (:func:`derive_centre_joints`), the skeleton is seen through the virtual camera facing
+    its pelvis, then centred and scaled (:func:`normalise_2d`). Returns the (N, 32)
+    inputs and the (N, 3, 3) rotations into the virtual cameras.
+    """
+    points = derive_centre_joints(points)
+    rotations = facing_rotation(points[:, PELVIS])
+    rays = np.concatenate([points, np.ones(points.shape[:2] + (1,))], axis=2)
+    seen = rays @ rotations.transpose(0, 2, 1)
+    if not (seen[..., 2] > 1e-6).all():
+        raise ValueError('a 2D skeleton spans more than a half-space around its pelvis')
+    virtual = seen[..., :2] / seen[..., 2:]
+    return normalise_2d(virtual).reshape(len(points), -1), rotations
+
+
+def to_skeletons(outputs: np.ndarray, rotations: Optional[np.ndarray] = None) -> np.ndarray:
+    """
+    Turn (N, 48) network outputs into (N, 17, 3) skeletons relative to the pelvis, metres.
+
+    The pelvis, thorax and spine are rebuilt from the hips and shoulders, and the result
+    is turned from the virtual cameras back to the real camera by ``rotations`` (N, 3, 3)
+    from :func:`network_input`; without them it stays in the virtual cameras' frames.
+    """
+    joints = np.zeros((len(outputs), 17, 3))
+    joints[:, list(LIFTED)] = np.asarray(outputs, np.float64).reshape(len(outputs), 16, 3)
+    joints = derive_centre_joints(joints)
+    joints -= joints[:, [PELVIS]]
+    return joints if rotations is None else joints @ rotations
+
+
 def normalise_2d(points: np.ndarray) -> np.ndarray:
     """
     Centre 2D skeletons on the pelvis and divide by their RMS size.
@@ -106,10 +163,10 @@ def make_pairs(count: int, seed: int, limits: PoseLimits = PoseLimits(),
     Returns
     -------
     inputs
-        (count, 32) float32: the noisy, normalised 2D skeleton (16 joints x (x, y)).
+        (count, 32) float32: the noisy 2D skeleton as :func:`network_input` makes it.
     targets
-        (count, 48) float32: the 3D skeleton relative to the pelvis, camera frame, metres
-        (16 joints x (x, y, z)).
+        (count, 48) float32: the 3D skeleton relative to the pelvis in the virtual
+        camera's frame, metres (16 joints x (x, y, z)).
 
     """
     rng = np.random.default_rng(seed)
@@ -117,7 +174,8 @@ def make_pairs(count: int, seed: int, limits: PoseLimits = PoseLimits(),
     points = camera[..., :2] / camera[..., 2:]
     extent = np.sqrt(((points - points[:, [PELVIS]]) ** 2).sum(-1).mean(-1))
     sigma = rng.uniform(*ranges.noise, count) * extent
-    noisy = derive_centre_joints(points + rng.normal(size=points.shape) * sigma[:, None, None])
-    relative = camera - camera[:, [PELVIS]]
-    return (normalise_2d(noisy).reshape(count, -1).astype(np.float32),
+    inputs, rotations = network_input(points + rng.normal(size=points.shape) *
+                                      sigma[:, None, None])
+    relative = (camera - camera[:, [PELVIS]]) @ rotations.transpose(0, 2, 1)
+    return (inputs.astype(np.float32),
             relative[:, list(LIFTED)].reshape(count, -1).astype(np.float32))

@@ -12,12 +12,13 @@ never committed.
 import hashlib
 import json
 from pathlib import Path
+import pickle
 from typing import Any, Dict, Optional, Union
 
 import numpy as np
 import torch
 
-from .data import derive_centre_joints, LIFTED, normalise_2d, PELVIS
+from .data import network_input, to_skeletons
 from .network import LiftingNetwork
 from ..cache import cache_dir
 
@@ -62,7 +63,7 @@ class Lifter:
         self.config = dict(config)
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
-        """Map (N, 32) normalised 2D inputs (:func:`normalise_2d`) to (N, 48) metres."""
+        """Map (N, 32) inputs (:func:`network_input`) to (N, 48) metres, virtual cameras."""
         s = self.statistics
         scored = (np.asarray(inputs, np.float32) - s['input_mean']) / s['input_std']
         with torch.inference_mode():
@@ -76,15 +77,18 @@ class Lifter:
         ``points`` is (N, 17, 2) Human3.6M-17 joints in normalised camera coordinates
         (``(u - cx) / fx``, ``(v - cy) / fy`` of undistorted pixels). Returns (N, 17, 3)
         metres relative to the pelvis (which is 0), camera frame (x right, y down,
-        z forward). The pelvis, thorax and spine are made from the lifted hips and
+        z forward). In 2D and in 3D the pelvis, thorax and spine are made from the hips and
         shoulders (:func:`derive_centre_joints`), as everywhere else: the pelvis is the
         hip midpoint.
+
+        Raises
+        ------
+        ValueError
+            A skeleton is degenerate or not finite.
+
         """
-        lifted = self.predict(normalise_2d(points).reshape(len(points), -1))
-        joints = np.zeros((len(points), 17, 3))
-        joints[:, list(LIFTED)] = lifted.reshape(len(points), 16, 3)
-        joints = derive_centre_joints(joints)
-        return joints - joints[:, [PELVIS]]
+        inputs, rotations = network_input(points)
+        return to_skeletons(self.predict(inputs), rotations)
 
     def save(self, path: Union[str, Path], evaluation: Optional[Dict[str, float]] = None) -> str:
         """Write the weights and the JSON record beside them; return the SHA-256."""
@@ -119,10 +123,15 @@ class Lifter:
         expected = json.loads(record_path.read_text()).get('sha256')
         if sha256(path) != expected:
             raise ValueError(f'{path} does not match the SHA-256 in {record_path.name}: {fix}')
-        content = torch.load(path, map_location='cpu', weights_only=True)
-        if content.get('format') != FORMAT:
-            raise ValueError(f'{path} has format {content.get("format")}, not {FORMAT}: {fix}')
-        network = LiftingNetwork()
-        network.load_state_dict(content['state_dict'])
-        statistics = {k: v.numpy() for k, v in content['statistics'].items()}
-        return cls(network, statistics, content['config'])
+        try:
+            content = torch.load(path, map_location='cpu', weights_only=True)
+            if content.get('format') != FORMAT:
+                raise ValueError(f'format {content.get("format")}, not {FORMAT}')
+            network = LiftingNetwork()
+            network.load_state_dict(content['state_dict'])
+            statistics = {k: content['statistics'][k].numpy() for k in STATISTICS}
+            return cls(network, statistics, content['config'])
+        except (RuntimeError, KeyError, AttributeError, ValueError, pickle.UnpicklingError,
+                EOFError) as exc:
+            raise ValueError(f'{path} is not a lifter written by pose3d-lifter ({exc}): '
+                             f'{fix}') from exc

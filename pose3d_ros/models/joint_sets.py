@@ -57,6 +57,13 @@ class JointSet:
         return self.index('left_shoulder'), self.index('right_shoulder')
 
     @property
+    def redundant(self) -> Tuple[int, ...]:
+        """Return the joints that only average other joints of the set (e.g. the pelvis)."""
+        own = {names[0] for names in self.sources if len(names) == 1}
+        return tuple(index for index, names in enumerate(self.sources)
+                     if len(names) > 1 and set(names) <= own)
+
+    @property
     def matrix(self) -> np.ndarray:
         """Return the (J, 33) averaging matrix."""
         matrix = np.zeros((len(self.joint_names), len(LANDMARK_NAMES)))

@@ -28,7 +28,7 @@ from .client import Answer, NodeProcess, Pose3dClient, ros_environment
 from ..estimation.result import FrameResult
 from ..evaluation import sequences
 from ..geometry.camera import CameraModel
-from ..samples import DEFAULT_IMAGE, read_rgb, sample_path
+from ..samples import DEFAULT_IMAGE, read_player
 from ..visualisation import render
 
 NAMESPACE = '/camera'
@@ -73,8 +73,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         int(os.environ.get('ROS_DOMAIN_ID', 100 + os.getpid() % 100))
     environment = ros_environment(domain)
     os.environ.update(environment)
-    photo = read_rgb(sample_path(DEFAULT_IMAGE))
-    clip = sequences.translated(photo[70:342, 60:460], frames=args.frames, step=8,
+    clip = sequences.translated(read_player(), frames=args.frames, step=8,
                                 shrink=0.3 / args.frames)
     camera = clip.camera
     # The player is large in the frame: the full frame suffices (tiles cost CPU time).
