@@ -137,22 +137,19 @@ def write_record(result: FrameResult, source: str, args: argparse.Namespace,
     """
     Write one JSON line: the result, ``extra`` fields, and the conversion if asked.
 
-    ``--joint-set`` adds each person's joints in that set under ``converted``; persons
-    already in another set than BlazePose's (the lifting backend's) are only "converted"
-    to their own.
+    ``--joint-set`` adds each person's joints in that set under ``converted``.
     """
     record = result.to_json(source)
     record.update(extra)
     if args.joint_set:
         joint_set = JOINT_SETS[args.joint_set]
         for person, entry in zip(result.persons, record['persons']):
-            same = person.joint_set is joint_set
             entry['converted'] = {
                 'name': joint_set.name, 'joint_names': list(joint_set.joint_names),
-                'keypoints_2d': (person.keypoints_2d if same else
-                                 joint_set.convert(person.keypoints_2d)).round(2).tolist(),
-                'joints_3d': (person.joints_3d if same else
-                              joint_set.convert(person.joints_3d)).round(4).tolist()}
+                'keypoints_2d': joint_set.convert_from(
+                    person.keypoints_2d, person.joint_set).round(2).tolist(),
+                'joints_3d': joint_set.convert_from(
+                    person.joints_3d, person.joint_set).round(4).tolist()}
     output.write(json.dumps(record) + '\n')
     output.flush()
 

@@ -33,7 +33,7 @@ from ..geometry.camera import CameraModel
 from ..geometry.root import fit_translation, prior_depth
 from ..lifting.lifter import Lifter, lifter_dir
 from ..models.blazepose import POSE_DETECTION, POSE_LANDMARK_FULL
-from ..models.joint_sets import BLAZEPOSE_33, HUMAN36M_17
+from ..models.joint_sets import BLAZEPOSE_33, HUMAN36M_17, JointSet
 from ..models.runtime import load_networks
 from ..models.store import PathLike
 
@@ -78,11 +78,14 @@ class PoseEstimator:
         #: The runtime the networks run in: ``'torch'`` or ``'litert'``.
         self.runtime: str = self.detector.name
         self.lifter: Optional[Lifter] = None
-        self.joint_set = BLAZEPOSE_33
         if config.pose_backend == 'lifting':
             self.lifter = Lifter.load(config.lifter_weights or lifter_dir() / 'default.pt')
-            self.joint_set = HUMAN36M_17
         self.anchors = ssd_anchor_centres().to(self.device)
+
+    @property
+    def joint_set(self) -> JointSet:
+        """Return the set results are in: Human3.6M-17 when lifting, else BlazePose's 33."""
+        return BLAZEPOSE_33 if self.lifter is None else HUMAN36M_17
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel,
                  seeds: Optional[np.ndarray] = None, seed_scores: Optional[np.ndarray] = None,
@@ -128,7 +131,7 @@ class PoseEstimator:
                 image = torch.from_numpy(pixels).to(self.device).permute(2, 0, 1).contiguous()
                 image = image.float()
                 if detect:
-                    views = view_regions(width, height, self.config.tile_grids,
+                    views = view_regions(width, height, tuple(self.config.tile_grids),
                                          self.config.tile_overlap, self.device)
                     detector_input = POSE_DETECTION.to_input(crop(
                         image, views, POSE_DETECTION.input_size[0], 'zeros'))
@@ -230,13 +233,14 @@ class PoseEstimator:
         (N,) m and fit flags (N,). ``inside`` (N, 33) marks the landmarks inside the image;
         only those (weighted by visibility) are fitted.
         """
-        joints = len(self.joint_set.joint_names)
+        joint_set = self.joint_set
+        joints = len(joint_set.joint_names)
         if len(sides) == 0:
             return np.zeros((0, joints, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0, bool)
         fx, fy, cx, cy = camera.intrinsics
         pinhole = landmarks.pixels.double().cpu().numpy()
-        rays = self.joint_set.convert((pinhole - [cx, cy]) / [fx, fy])  # (N, J, 2), undistorted
-        hips = list(self.joint_set.hips)
+        rays = joint_set.convert((pinhole - [cx, cy]) / [fx, fy])  # (N, J, 2), undistorted
+        hips = list(joint_set.hips)
         if self.lifter is None:
             world = landmarks.world.double().cpu().numpy()
             relative = world - world[:, hips].mean(axis=1, keepdims=True)
@@ -245,9 +249,9 @@ class PoseEstimator:
         prior_z = prior_depth(fx, fy, sides.double().cpu().numpy())
         prior = np.concatenate([rays[:, hips].mean(axis=1) * prior_z[:, None],
                                 prior_z[:, None]], axis=1)
-        weights = self.joint_set.convert(
+        weights = joint_set.convert(
             (landmarks.visibility.double() * inside).cpu().numpy()[..., None])[..., 0]
-        weights[:, list(self.joint_set.redundant)] = 0.0  # the torso is counted once
+        weights[:, list(joint_set.redundant)] = 0.0  # the torso is counted once
         translation, from_fit = fit_translation(relative, rays, weights, prior,
                                                 self.config.root_prior_strength)
         return relative + translation[:, None], translation, prior_z, from_fit
@@ -264,7 +268,9 @@ class PoseEstimator:
         width, height = camera.width, camera.height
         pixels = delivered.cpu().numpy()
         alignment = camera.distort(landmarks.alignment.double()).cpu().numpy()
-        visibility = landmarks.visibility.cpu().numpy()
+        joint_set = self.joint_set
+        keypoints = joint_set.convert(pixels)
+        visibility = joint_set.convert(landmarks.visibility.double().cpu().numpy()[..., None])
         scores = scores.cpu().numpy()
         persons = []
         for index in range(len(pixels)):
@@ -272,13 +278,12 @@ class PoseEstimator:
             persons.append(Person(
                 score=float(scores[index]),
                 bbox=np.concatenate([clipped.min(0), clipped.max(0)]),
-                keypoints_2d=self.joint_set.convert(pixels[index]),
-                visibility=self.joint_set.convert(
-                    visibility[index].astype(np.float64)[:, None])[:, 0],
+                keypoints_2d=keypoints[index],
+                visibility=visibility[index, :, 0],
                 joints_3d=joints[index],
                 root=translation[index].copy(),
                 root_prior_z=float(prior_z[index]),
                 root_from_fit=bool(from_fit[index]),
                 alignment_2d=alignment[index],
-                joint_set=self.joint_set))
+                joint_set=joint_set))
         return tuple(persons)

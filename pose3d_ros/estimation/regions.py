@@ -11,6 +11,7 @@ Image pixels follow OpenCV/ROS: the top-left pixel's centre is (0, 0).
 """
 
 from dataclasses import dataclass
+import functools
 import math
 from typing import Callable, Optional
 
@@ -61,6 +62,14 @@ def crop_to_image(points: torch.Tensor, regions: Regions, size: int) -> torch.Te
     return offsets @ rotation.transpose(1, 2) + regions.centres[:, None, :]
 
 
+@functools.lru_cache(maxsize=8)
+def _crop_pixels(size: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Return the (1, size * size, 2) (column, row) coordinates of a crop, built once."""
+    steps = torch.arange(size, device=device, dtype=dtype)
+    rows, cols = torch.meshgrid(steps, steps, indexing='ij')
+    return torch.stack([cols, rows], -1).reshape(1, -1, 2)
+
+
 def crop(image: torch.Tensor, regions: Regions, size: int, padding: str,
          to_source: Optional[Callable[[torch.Tensor], torch.Tensor]] = None) -> torch.Tensor:
     """
@@ -91,9 +100,7 @@ def crop(image: torch.Tensor, regions: Regions, size: int, padding: str,
     if len(regions) == 0:
         return image.new_zeros((0, 3, size, size))
     height, width = image.shape[-2:]
-    steps = torch.arange(size, device=image.device, dtype=image.dtype)
-    rows, cols = torch.meshgrid(steps, steps, indexing='ij')
-    grid = torch.stack([cols, rows], -1).reshape(1, -1, 2).expand(len(regions), -1, -1)
+    grid = _crop_pixels(size, image.device, image.dtype).expand(len(regions), -1, -1)
     pixels = crop_to_image(grid, regions, size).reshape(len(regions), size, size, 2)
     if to_source is not None:
         pixels = to_source(pixels)

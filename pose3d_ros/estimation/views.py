@@ -8,8 +8,9 @@ resized to 224 x 224, show such people larger. Every view is an axis-aligned squ
 are mapped back to image pixels and merged (:func:`merge_views`).
 """
 
+import functools
 import math
-from typing import Sequence
+from typing import Sequence, Tuple
 
 import torch
 
@@ -17,10 +18,14 @@ from .detection import Detections, weighted_nms
 from .regions import crop_to_image, Regions
 
 
-def view_regions(width: int, height: int, tile_grids: Sequence[int], overlap: float,
+@functools.lru_cache(maxsize=16)
+def view_regions(width: int, height: int, tile_grids: Tuple[int, ...], overlap: float,
                  device: torch.device) -> Regions:
     """
     Return the full frame then, for each grid g, tiles of side ``max(width, height) / g``.
+
+    Built once per image size and settings (a stream keeps its size): callers must not
+    modify the returned tensors.
 
     The full frame is the square letterbox MediaPipe uses (side ``max(width, height)``,
     centred). Tiles of one grid are spaced evenly so that neighbours overlap by at least

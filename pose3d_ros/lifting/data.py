@@ -22,11 +22,10 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .kinematics import J, PoseLimits, rotation, sample_poses
+from ..models.joint_sets import HUMAN36M_17
 
 PELVIS = J['pelvis']
-HIPS = (J['left_hip'], J['right_hip'])
-SHOULDERS = (J['left_shoulder'], J['right_shoulder'])
-THORAX, SPINE = J['thorax'], J['spine']
+HIPS = HUMAN36M_17.hips
 #: The 16 joints the network reads and predicts: Human3.6M-17 without the pelvis.
 LIFTED = tuple(index for index in range(17) if index != PELVIS)
 
@@ -65,21 +64,6 @@ def place_in_view(poses: np.ndarray, rng: np.random.Generator,
     return poses @ turn.transpose(0, 2, 1) + pelvis[:, None, :]
 
 
-def derive_centre_joints(points: np.ndarray) -> np.ndarray:
-    """
-    Recompute the pelvis, thorax and spine from the hips and shoulders, (N, 17, D).
-
-    The estimator makes these three from BlazePose's hip and shoulder landmarks
-    (:data:`pose3d_ros.models.joint_sets.HUMAN36M_17`), so their 2D noise is the noise of
-    those landmarks; training points get the same structure.
-    """
-    points = np.array(points, dtype=np.float64)
-    points[:, PELVIS] = points[:, list(HIPS)].mean(axis=1)
-    points[:, THORAX] = points[:, list(SHOULDERS)].mean(axis=1)
-    points[:, SPINE] = (points[:, PELVIS] + points[:, THORAX]) / 2.0
-    return points
-
-
 def facing_rotation(rays: np.ndarray) -> np.ndarray:
     """
     Return the smallest rotations that turn each ray onto the optical axis.
@@ -103,11 +87,11 @@ def network_input(points: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 
     ``points`` is (N, 17, 2) Human3.6M-17 joints in normalised camera coordinates. The
     pelvis, thorax and spine are rebuilt from the hips and shoulders
-    (:func:`derive_centre_joints`), the skeleton is seen through the virtual camera facing
-    its pelvis, then centred and scaled (:func:`normalise_2d`). Returns the (N, 32)
+    (:meth:`JointSet.rebuild_redundant`), the skeleton is seen through the virtual camera
+    facing its pelvis, then centred and scaled (:func:`normalise_2d`). Returns the (N, 32)
     inputs and the (N, 3, 3) rotations into the virtual cameras.
     """
-    points = derive_centre_joints(points)
+    points = HUMAN36M_17.rebuild_redundant(points)
     rotations = facing_rotation(points[:, PELVIS])
     rays = np.concatenate([points, np.ones(points.shape[:2] + (1,))], axis=2)
     seen = rays @ rotations.transpose(0, 2, 1)
@@ -127,7 +111,7 @@ def to_skeletons(outputs: np.ndarray, rotations: Optional[np.ndarray] = None) ->
     """
     joints = np.zeros((len(outputs), 17, 3))
     joints[:, list(LIFTED)] = np.asarray(outputs, np.float64).reshape(len(outputs), 16, 3)
-    joints = derive_centre_joints(joints)
+    joints = HUMAN36M_17.rebuild_redundant(joints)
     joints -= joints[:, [PELVIS]]
     return joints if rotations is None else joints @ rotations
 

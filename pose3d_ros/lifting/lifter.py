@@ -9,7 +9,6 @@ does not match it. Weights live in the cache (``$POSE3D_LIFTER_DIR``, else
 never committed.
 """
 
-import hashlib
 import json
 from pathlib import Path
 import pickle
@@ -21,6 +20,7 @@ import torch
 from .data import network_input, to_skeletons
 from .network import LiftingNetwork
 from ..cache import cache_dir
+from ..models.store import sha256_of
 
 FORMAT = 1
 STATISTICS = ('input_mean', 'input_std', 'target_mean', 'target_std')
@@ -29,15 +29,6 @@ STATISTICS = ('input_mean', 'input_std', 'target_mean', 'target_std')
 def lifter_dir() -> Path:
     """Return the directory trained lifters are kept in."""
     return cache_dir('lifter', 'POSE3D_LIFTER_DIR')
-
-
-def sha256(path: Path) -> str:
-    """Return the file's SHA-256 as hex."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as stream:
-        for block in iter(lambda: stream.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Lifter:
@@ -78,8 +69,8 @@ class Lifter:
         (``(u - cx) / fx``, ``(v - cy) / fy`` of undistorted pixels). Returns (N, 17, 3)
         metres relative to the pelvis (which is 0), camera frame (x right, y down,
         z forward). In 2D and in 3D the pelvis, thorax and spine are made from the hips and
-        shoulders (:func:`derive_centre_joints`), as everywhere else: the pelvis is the
-        hip midpoint.
+        shoulders (:meth:`JointSet.rebuild_redundant`), as everywhere else: the pelvis is
+        the hip midpoint.
 
         Raises
         ------
@@ -97,7 +88,7 @@ class Lifter:
         torch.save({'format': FORMAT, 'state_dict': self.network.state_dict(),
                     'statistics': {k: torch.from_numpy(v) for k, v in self.statistics.items()},
                     'config': self.config}, path)
-        digest = sha256(path)
+        digest = sha256_of(path)
         record = {'file': path.name, 'sha256': digest, 'config': self.config,
                   'evaluation': evaluation or {}}
         path.with_suffix('.json').write_text(json.dumps(record, indent=1) + '\n')
@@ -121,7 +112,7 @@ class Lifter:
         if not path.is_file() or not record_path.is_file():
             raise ValueError(f'no trained lifter at {path} (with {record_path.name}): {fix}')
         expected = json.loads(record_path.read_text()).get('sha256')
-        if sha256(path) != expected:
+        if sha256_of(path) != expected:
             raise ValueError(f'{path} does not match the SHA-256 in {record_path.name}: {fix}')
         try:
             content = torch.load(path, map_location='cpu', weights_only=True)

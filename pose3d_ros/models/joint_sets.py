@@ -9,6 +9,7 @@ with the names, skeleton edges, hips and shoulders that drawing and geometry nee
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Dict, Tuple
 
 import numpy as np
@@ -56,16 +57,16 @@ class JointSet:
         """Return the (left, right) shoulder indices."""
         return self.index('left_shoulder'), self.index('right_shoulder')
 
-    @property
+    @cached_property
     def redundant(self) -> Tuple[int, ...]:
         """Return the joints that only average other joints of the set (e.g. the pelvis)."""
         own = {names[0] for names in self.sources if len(names) == 1}
         return tuple(index for index, names in enumerate(self.sources)
                      if len(names) > 1 and set(names) <= own)
 
-    @property
+    @cached_property
     def matrix(self) -> np.ndarray:
-        """Return the (J, 33) averaging matrix."""
+        """Return the (J, 33) averaging matrix, built once: do not modify it."""
         matrix = np.zeros((len(self.joint_names), len(LANDMARK_NAMES)))
         for row, names in enumerate(self.sources):
             for name in names:
@@ -78,6 +79,31 @@ class JointSet:
         if joints.shape[-2] != len(LANDMARK_NAMES):
             raise ValueError(f'expected 33 BlazePose joints, got shape {joints.shape}')
         return np.einsum('jk,...kd->...jd', self.matrix, joints)
+
+    def convert_from(self, joints: np.ndarray, source: 'JointSet') -> np.ndarray:
+        """
+        Map (..., J', D) joints of ``source`` to this set.
+
+        Joints already in this set are returned as they are; others must be BlazePose's
+        landmarks, which every set is defined from.
+        """
+        if source is self:
+            return np.asarray(joints)
+        if source.name != 'blazepose33':
+            raise ValueError(f'{source.name} joints cannot be converted to {self.name}')
+        return self.convert(joints)
+
+    def rebuild_redundant(self, joints: np.ndarray) -> np.ndarray:
+        """
+        Return (N, J, D) joints with the :attr:`redundant` ones remade from their sources.
+
+        E.g. Human3.6M-17's pelvis becomes the hip midpoint again, as it is defined.
+        """
+        joints = np.array(joints, dtype=np.float64)
+        for index in self.redundant:
+            sources = [self.index(name) for name in self.sources[index]]
+            joints[:, index] = joints[:, sources].mean(axis=1)
+        return joints
 
 
 BLAZEPOSE_33 = JointSet(
