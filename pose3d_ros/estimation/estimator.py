@@ -30,7 +30,7 @@ from .result import FrameResult, Person
 from .timing import stage
 from .views import merge_views, view_regions
 from ..geometry.camera import CameraModel
-from ..geometry.root import fit_translation, prior_depth
+from ..geometry.root import place, prior_depth
 from ..lifting.lifter import Lifter, lifter_dir
 from ..models.blazepose import POSE_DETECTION, POSE_LANDMARK_FULL
 from ..models.joint_sets import BLAZEPOSE_33, HUMAN36M_17, JointSet
@@ -240,21 +240,18 @@ class PoseEstimator:
         fx, fy, cx, cy = camera.intrinsics
         pinhole = landmarks.pixels.double().cpu().numpy()
         rays = joint_set.convert((pinhole - [cx, cy]) / [fx, fy])  # (N, J, 2), undistorted
-        hips = list(joint_set.hips)
         if self.lifter is None:
             world = landmarks.world.double().cpu().numpy()
-            relative = world - world[:, hips].mean(axis=1, keepdims=True)
+            relative = world - world[:, list(joint_set.hips)].mean(axis=1, keepdims=True)
         else:
             relative = self.lifter.lift(rays)
         prior_z = prior_depth(fx, fy, sides.double().cpu().numpy())
-        prior = np.concatenate([rays[:, hips].mean(axis=1) * prior_z[:, None],
-                                prior_z[:, None]], axis=1)
         weights = joint_set.convert(
             (landmarks.visibility.double() * inside).cpu().numpy()[..., None])[..., 0]
         weights[:, list(joint_set.redundant)] = 0.0  # the torso is counted once
-        translation, from_fit = fit_translation(relative, rays, weights, prior,
-                                                self.config.root_prior_strength)
-        return relative + translation[:, None], translation, prior_z, from_fit
+        joints, translation, from_fit = place(relative, rays, weights, joint_set.hips,
+                                              prior_z, self.config.root_prior_strength)
+        return joints, translation, prior_z, from_fit
 
     def _persons(self, landmarks: Landmarks, scores: torch.Tensor, delivered: torch.Tensor,
                  joints: np.ndarray, translation: np.ndarray, prior_z: np.ndarray,

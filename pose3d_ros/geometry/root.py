@@ -111,3 +111,21 @@ def fit_translation(relative: np.ndarray, rays: np.ndarray, weights: np.ndarray,
         if np.all(np.isfinite(solution)) and solution[2] >= MIN_DEPTH_M:
             translation[index], from_fit[index] = solution, True
     return translation, from_fit
+
+
+def place(relative: np.ndarray, rays: np.ndarray, weights: np.ndarray, hips: tuple,
+          prior_z: np.ndarray, prior_strength: float = 1.0) -> tuple:
+    """
+    Place root-relative skeletons in the camera: the prior at the hips' ray, then the fit.
+
+    ``relative`` (N, J, 3) metres, ``rays`` (N, J, 2) undistorted normalised coordinates,
+    ``weights`` (N, J), ``hips`` the (left, right) hip indices whose midpoint is the root,
+    ``prior_z`` (N,) prior depths (:func:`prior_depth`), metres. Returns the (N, J, 3)
+    joints and (N, 3) translations in metres, camera optical frame, and the (N,) fit flags
+    of :func:`fit_translation`.
+    """
+    prior_z = np.asarray(prior_z, dtype=np.float64)
+    hip_rays = np.asarray(rays, dtype=np.float64)[:, list(hips)].mean(axis=1)
+    prior = np.concatenate([hip_rays * prior_z[:, None], prior_z[:, None]], axis=1)
+    translation, from_fit = fit_translation(relative, rays, weights, prior, prior_strength)
+    return np.asarray(relative) + translation[:, None], translation, from_fit
