@@ -6,18 +6,27 @@ and prints (1) each stage's share of the frame, and (2) the PyTorch operators th
 the most time under ``torch.profiler`` (with the LiteRT runtime the networks run outside
 PyTorch, and show as the stages' remainder).
 
+``--pose-backend 3dmppe`` times RootNet and PoseNet (in the ``root`` stage) on snapshots of
+the official shapes with random weights, written to a temporary directory: their speed
+does not depend on the weights' values, and the official files cannot be fetched here.
+
 Usage: python bench/where_time_goes.py [--runtime torch|litert] [--device cpu|cuda]
        [--size 1280 720] [--persons 10] [--repeats 5] [--top 15]
+       [--pose-backend blazepose|lifting|3dmppe]
 """
 
 import argparse
+from pathlib import Path
 import statistics
 import sys
+import tempfile
 
-from pose3d_ros.estimation.config import EstimatorConfig
+from pose3d_ros.estimation.config import EstimatorConfig, POSE_BACKENDS
 from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.evaluation.crowds import crowd
 from pose3d_ros.geometry.camera import CameraModel
+from pose3d_ros.mppe.checkpoint import write_snapshot
+from pose3d_ros.mppe.networks import PoseNet, RootNet
 from pose3d_ros.samples import fetch_samples, read_player, read_rgb
 import torch
 from torch.profiler import profile, ProfilerActivity
@@ -32,13 +41,26 @@ def main() -> int:
     parser.add_argument('--persons', type=int, default=10)
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--top', type=int, default=15)
+    parser.add_argument('--pose-backend', default='blazepose', choices=POSE_BACKENDS)
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        snapshots = {}
+        if args.pose_backend == '3dmppe':
+            snapshots = {
+                'rootnet_checkpoint': str(write_snapshot(RootNet(), Path(directory) / 'r.pth')),
+                'posenet_checkpoint': str(write_snapshot(PoseNet(21), Path(directory) / 'p.pth'))}
+        return profile_estimator(args, snapshots)
+
+
+def profile_estimator(args: argparse.Namespace, snapshots: dict) -> int:
+    """Run the estimator under the profiler and print the stage split and the operators."""
     samples = fetch_samples()
     frame = crowd(read_player(),
                   read_rgb(samples / 'building.jpg'), args.persons, tuple(args.size))
     camera = CameraModel.from_hfov(*args.size, 60.0)
     estimator = PoseEstimator(EstimatorConfig(device=args.device, runtime=args.runtime,
-                                              max_persons=max(args.persons, 1)))
+                                              max_persons=max(args.persons, 1),
+                                              pose_backend=args.pose_backend, **snapshots))
     estimator(frame, camera)
     activities = [ProfilerActivity.CPU] + \
         ([ProfilerActivity.CUDA] if estimator.device.type == 'cuda' else [])
@@ -46,9 +68,9 @@ def main() -> int:
     with profile(activities=activities) as profiler:
         for _ in range(args.repeats):
             timings.append(estimator(frame, camera).timings_ms)
-    print(f'{args.runtime} on {estimator.device}, {args.size[0]}x{args.size[1]}, '
-          f'{args.persons} persons, {torch.get_num_threads()} threads, '
-          f'{args.repeats} frames (under the profiler)\n')
+    print(f'{args.runtime} on {estimator.device}, {args.pose_backend}, '
+          f'{args.size[0]}x{args.size[1]}, {args.persons} persons, '
+          f'{torch.get_num_threads()} threads, {args.repeats} frames (under the profiler)\n')
     medians = {name: statistics.median(t[name] for t in timings) for name in timings[0]}
     total = sum(medians.values())
     print('| stage | median ms | share |')

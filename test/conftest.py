@@ -52,6 +52,60 @@ def quick_lifter(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory / 'quick.pt'
 
 
+#: The depth correction the test-written RootNet predicts for everyone.
+DESIGNED_GAMMA = 1.1
+
+
+def designed_depth_bin(joint_set, joint: int) -> int:
+    """
+    Return the depth bin the test-written PoseNet puts ``joint`` of ``joint_set`` in.
+
+    The pelvis and hips get the middle bin (depth 0 relative to the root, as trained
+    networks give the root), the others 16 + their index.
+    """
+    if joint_set.joint_names[joint] in ('pelvis', 'left_hip', 'right_hip'):
+        return 32
+    return 16 + joint
+
+
+def designed_mppe(joints: int = 21) -> tuple:
+    """
+    Return a RootNet and a PoseNet with random backbones and heads of known output.
+
+    RootNet's root heatmap is flat (its soft-argmax is the heatmap centre, 31.5 cells) and
+    its gamma is ``DESIGNED_GAMMA``; PoseNet's volumes are flat in x and y and peak at
+    :func:`designed_depth_bin` of each joint. So their answers follow from the box alone.
+    """
+    import torch
+    from pose3d_ros.mppe.checkpoint import POSENET_JOINT_SETS
+    from pose3d_ros.mppe.networks import DEPTH_BINS, PoseNet, RootNet
+
+    torch.manual_seed(0)
+    rootnet, posenet = RootNet(), PoseNet(joints)
+    with torch.no_grad():
+        rootnet.root.xy_layer.weight.zero_()
+        rootnet.root.xy_layer.bias.zero_()
+        rootnet.root.depth_layer.weight.zero_()
+        rootnet.root.depth_layer.bias.fill_(DESIGNED_GAMMA)
+        posenet.head.final_layer.weight.zero_()
+        posenet.head.final_layer.bias.zero_()
+        for joint in range(joints):
+            depth_bin = designed_depth_bin(POSENET_JOINT_SETS[joints], joint)
+            posenet.head.final_layer.bias[joint * DEPTH_BINS + depth_bin] = 50.0
+    return rootnet, posenet
+
+
+@pytest.fixture(scope='session')
+def mppe_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """Write the designed RootNet and 21-joint PoseNet as official snapshot files."""
+    from pose3d_ros.mppe.checkpoint import write_snapshot
+
+    directory = tmp_path_factory.mktemp('mppe')
+    rootnet, posenet = designed_mppe()
+    return (write_snapshot(rootnet, directory / 'rootnet_snapshot_24.pth.tar'),
+            write_snapshot(posenet, directory / 'posenet_snapshot_24.pth.tar'))
+
+
 def ros_context(domain_id: int):
     """
     Yield an rclpy Context on DDS domain ``domain_id`` with discovery on localhost only.

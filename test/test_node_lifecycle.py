@@ -142,7 +142,8 @@ def test_lifecycle_transitions(context: Context, model_dir: Path, sample_dir: Pa
     ('model_dir:={tmp}', 'pose3d-models fetch'),
     ('max_persons:=0', 'max_persons'),
     ('tile_grids:=[1]', 'tile_grids entries must be in [2, 8]'),
-    ('marker_scale:=large', 'marker_scale')])
+    ('marker_scale:=large', 'marker_scale'),
+    ('pose_backend:=3dmppe', 'set rootnet_checkpoint to its path')])
 def test_configure_fails_with_the_reason(context: Context, tmp_path: Path, argument: str,
                                          reason: str) -> None:
     arguments = ['-r', '__ns:=/broken', '-p', argument.format(tmp=tmp_path)]

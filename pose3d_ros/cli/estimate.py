@@ -4,7 +4,8 @@
 Each input image, and each frame of a video or rosbag2 bag, gives one JSON object
 (``source``, ``image_size``, ``camera``, ``persons``; frames also ``frame`` and ``stamp``
 in seconds); joints are in the order of each person's ``joint_set`` (BlazePose's 33
-landmarks, or Human3.6M-17 with ``--pose-backend lifting``), metres, camera optical frame
+landmarks; Human3.6M-17 with ``--pose-backend lifting``; MuCo-21 or Human3.6M-18 with
+``--pose-backend 3dmppe``), metres, camera optical frame
 (x right, y down, z forward); ``--joint-set`` adds them in another set under
 ``converted``. Videos and bags are tracked: persons keep their ``id`` and
 are smoothed. Without inputs it runs on the sample photograph messi5.jpg from Debian's
@@ -73,10 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--runtime', default='auto', choices=RUNTIMES,
                         help='what runs the networks (auto: torch on CUDA, the faster on CPU)')
     parser.add_argument('--pose-backend', default='blazepose', choices=POSE_BACKENDS,
-                        help='3D skeleton from BlazePose (33 joints) or from the lifting '
-                        'network (Human3.6M-17)')
+                        help='3D skeleton from BlazePose (33 joints), from the lifting '
+                        'network (Human3.6M-17) or from 3DMPPE RootNet + PoseNet (MuCo-21 '
+                        'or Human3.6M-18)')
     parser.add_argument('--lifter-weights', default='',
                         help='lifting network weights (default: the lifter cache)')
+    for name in ('rootnet', 'posenet'):
+        parser.add_argument(f'--{name}-checkpoint', default='', metavar='FILE',
+                            help=f'official 3DMPPE {name} snapshot_N.pth.tar (for 3dmppe)')
     parser.add_argument('--tiles', type=_tile_grids, default=EstimatorConfig.tile_grids,
                         metavar='G[,G...]',
                         help='tile grids for small people, or "none" (default: 2,3)')
@@ -255,11 +260,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         print('error: the lifting backend gives Human3.6M-17 joints; --joint-set can only '
               'be h36m17 with it', file=sys.stderr)
         return 2
+    if args.pose_backend == '3dmppe' and args.joint_set:
+        print("error: 3dmppe gives PoseNet's own joints, which --joint-set cannot convert",
+              file=sys.stderr)
+        return 2
     inputs = args.inputs or [sample_path(DEFAULT_IMAGE)]
     try:
         config = EstimatorConfig(device=args.device, runtime=args.runtime,
                                  pose_backend=args.pose_backend,
-                                 lifter_weights=args.lifter_weights, tile_grids=args.tiles,
+                                 lifter_weights=args.lifter_weights,
+                                 rootnet_checkpoint=args.rootnet_checkpoint,
+                                 posenet_checkpoint=args.posenet_checkpoint,
+                                 tile_grids=args.tiles,
                                  max_persons=args.max_persons)
         estimator = PoseEstimator(config, args.model_dir)
     except (ValueError, ModelFileError) as exc:

@@ -5,7 +5,7 @@ from typing import Tuple
 
 from ..models.runtime import RUNTIMES
 
-POSE_BACKENDS = ('blazepose', 'lifting')
+POSE_BACKENDS = ('blazepose', 'lifting', '3dmppe')
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,14 @@ class EstimatorConfig:
         Where the root-relative 3D skeleton comes from: ``'blazepose'`` (the landmark
         network's metric world landmarks, 33 joints) or ``'lifting'`` (the Martinez
         lifting network on the 2D keypoints mapped to Human3.6M-17, 17 joints;
-        :mod:`pose3d_ros.lifting`). Either way the root localisation places it.
+        :mod:`pose3d_ros.lifting`), both placed by the root localisation; or ``'3dmppe'``
+        (Moon et al.'s RootNet and PoseNet on each person's box, MuCo-21 or Human3.6M-18
+        joints as the PoseNet checkpoint has them; :mod:`pose3d_ros.mppe`).
     lifter_weights
         Weights file of the lifting network; empty: ``default.pt`` in the lifter cache
         (``pose3d-lifter train`` makes it).
+    rootnet_checkpoint, posenet_checkpoint
+        The official 3DMPPE ``snapshot_N.pth.tar`` files (``3dmppe`` only; required there).
     min_detection_score
         Detector probability threshold on the full frame (MediaPipe: 0.5).
     tile_min_detection_score
@@ -72,6 +76,8 @@ class EstimatorConfig:
     threads: int = 0
     pose_backend: str = 'blazepose'
     lifter_weights: str = ''
+    rootnet_checkpoint: str = ''
+    posenet_checkpoint: str = ''
     min_detection_score: float = 0.5
     nms_iou: float = 0.3
     tile_min_detection_score: float = 0.7

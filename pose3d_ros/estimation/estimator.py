@@ -11,13 +11,15 @@ Top-down as 3DMPPE (Moon et al. 2019), on the bundled BlazePose GHUM 3D networks
    in one batch; one landmark forward; decoding, heatmap refinement, projection to image
    pixels, world landmarks rotated to camera axes; weak poses and duplicates dropped.
 4. ``root`` (RootNet): undistort the 2D landmarks, the 3DMPPE distance prior, and the
-   weighted least-squares translation (:mod:`pose3d_ros.geometry.root`).
+   weighted least-squares translation (:mod:`pose3d_ros.geometry.root`). With
+   ``pose_backend: 3dmppe`` this stage runs 3DMPPE's own RootNet and PoseNet instead, on
+   each person's box (:mod:`pose3d_ros.mppe`).
 5. ``postprocess``: one :class:`~.result.Person` per person, in numpy.
 
 Each stage is timed (``FrameResult.timings_ms``). Nothing here imports rclpy.
 """
 
-from typing import Optional
+from typing import NamedTuple, Optional, Tuple
 
 import numpy as np
 import torch
@@ -36,6 +38,26 @@ from ..models.blazepose import POSE_DETECTION, POSE_LANDMARK_FULL
 from ..models.joint_sets import BLAZEPOSE_33, HUMAN36M_17, JointSet
 from ..models.runtime import load_networks
 from ..models.store import PathLike
+from ..mppe.backend import Mppe
+from ..mppe.preprocessing import process_boxes
+
+
+class Placement(NamedTuple):
+    """
+    The kept persons in the results' joint set (N persons, J joints).
+
+    ``keypoints`` (N, J, 2) delivered-image pixels; ``visibility`` (N, J) in [0, 1];
+    ``joints`` (N, J, 3) and ``translation`` (N, 3) metres, camera optical frame (x right,
+    y down, z forward); ``prior_z`` (N,) the distance prior, metres; ``from_fit`` (N,)
+    False where the prior alone placed the person.
+    """
+
+    keypoints: np.ndarray
+    visibility: np.ndarray
+    joints: np.ndarray
+    translation: np.ndarray
+    prior_z: np.ndarray
+    from_fit: np.ndarray
 
 
 def resolve_device(name: str) -> torch.device:
@@ -80,11 +102,17 @@ class PoseEstimator:
         self.lifter: Optional[Lifter] = None
         if config.pose_backend == 'lifting':
             self.lifter = Lifter.load(config.lifter_weights or lifter_dir() / 'default.pt')
+        self.mppe: Optional[Mppe] = None
+        if config.pose_backend == '3dmppe':
+            self.mppe = Mppe.load(config.rootnet_checkpoint, config.posenet_checkpoint,
+                                  self.device, self.dtype)
         self.anchors = ssd_anchor_centres().to(self.device)
 
     @property
     def joint_set(self) -> JointSet:
-        """Return the set results are in: Human3.6M-17 when lifting, else BlazePose's 33."""
+        """Return the set results are in: BlazePose's 33, Human3.6M-17 or PoseNet's own."""
+        if self.mppe is not None:
+            return self.mppe.joint_set
         return BLAZEPOSE_33 if self.lifter is None else HUMAN36M_17
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel,
@@ -150,11 +178,13 @@ class PoseEstimator:
                 landmarks, sides, scores, delivered, inside = self._landmarks(
                     image, keypoints, scores, camera)
             with stage(timings, 'root', self.device):
-                joints, translation, prior_z, from_fit = self._root(landmarks, sides, inside,
-                                                                    camera)
+                if self.mppe is None:
+                    placement = self._root(landmarks, sides, delivered, inside, camera)
+                else:
+                    landmarks, scores, delivered, placement = self._mppe(
+                        image, landmarks, scores, delivered, camera)
             with stage(timings, 'postprocess', self.device):
-                persons = self._persons(landmarks, scores, delivered, joints, translation,
-                                        prior_z, from_fit, camera)
+                persons = self._persons(landmarks, scores, delivered, placement, camera)
         return FrameResult((width, height), camera, persons, timings)
 
     def warm_up(self, width: int = 640, height: int = 480) -> None:
@@ -165,8 +195,12 @@ class PoseEstimator:
         calls it while configuring) instead of on the first real frame.
         """
         seed = np.array([[[width / 2, height / 2], [width / 2, height / 4]]])
-        self(np.zeros((height, width, 3), np.uint8), CameraModel.from_hfov(width, height, 60.0),
-             seeds=seed, seed_scores=np.ones(1))
+        camera = CameraModel.from_hfov(width, height, 60.0)
+        self(np.zeros((height, width, 3), np.uint8), camera, seeds=seed, seed_scores=np.ones(1))
+        if self.mppe is not None:  # a blank frame has nobody for its networks to look at
+            with torch.inference_mode():
+                self.mppe(torch.zeros((3, height, width), device=self.device),
+                          np.array([[0.0, 0.0, height, height]]), camera.intrinsics)
 
     def _detect(self, detector_input: torch.Tensor, views: Regions) -> Detections:
         """Run the detector on every view and merge the detections in image pixels."""
@@ -223,20 +257,22 @@ class PoseEstimator:
         return (landmarks.select(keep), regions.sides[keep], scores[keep], delivered[keep],
                 inside[keep])
 
-    def _root(self, landmarks: Landmarks, sides: torch.Tensor, inside: torch.Tensor,
-              camera: CameraModel) -> tuple:
+    def _root(self, landmarks: Landmarks, sides: torch.Tensor, delivered: torch.Tensor,
+              inside: torch.Tensor, camera: CameraModel) -> Placement:
         """
-        Place each person: joints (N, J, 3) and translations (N, 3), metres, camera frame.
+        Place each person by the root localisation (backends ``blazepose`` and ``lifting``).
 
-        J joints of :attr:`joint_set`: BlazePose's world landmarks, or the lifting
-        network's Human3.6M-17 lifted from the 2D landmarks. Also returns the prior depths
-        (N,) m and fit flags (N,). ``inside`` (N, 33) marks the landmarks inside the image;
-        only those (weighted by visibility) are fitted.
+        The root-relative joints are BlazePose's world landmarks, or the lifting network's
+        Human3.6M-17 lifted from the 2D landmarks. ``delivered`` (N, 33, 2) are the
+        landmarks in delivered-image pixels and ``inside`` (N, 33) marks those inside the
+        image; only those (weighted by visibility) are fitted.
         """
         joint_set = self.joint_set
         joints = len(joint_set.joint_names)
         if len(sides) == 0:
-            return np.zeros((0, joints, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0, bool)
+            return Placement(np.zeros((0, joints, 2)), np.zeros((0, joints)),
+                             np.zeros((0, joints, 3)), np.zeros((0, 3)), np.zeros(0),
+                             np.zeros(0, bool))
         fx, fy, cx, cy = camera.intrinsics
         pinhole = landmarks.pixels.double().cpu().numpy()
         rays = joint_set.convert((pinhole - [cx, cy]) / [fx, fy])  # (N, J, 2), undistorted
@@ -246,28 +282,45 @@ class PoseEstimator:
         else:
             relative = self.lifter.lift(rays)
         prior_z = prior_depth(fx, fy, sides.double().cpu().numpy())
-        weights = joint_set.convert(
-            (landmarks.visibility.double() * inside).cpu().numpy()[..., None])[..., 0]
+        visibility = landmarks.visibility.double().cpu().numpy()
+        weights = joint_set.convert((visibility * inside.cpu().numpy())[..., None])[..., 0]
         weights[:, list(joint_set.redundant)] = 0.0  # the torso is counted once
         joints, translation, from_fit = place(relative, rays, weights, joint_set.hips,
                                               prior_z, self.config.root_prior_strength)
-        return joints, translation, prior_z, from_fit
+        return Placement(joint_set.convert(delivered.cpu().numpy()),
+                         joint_set.convert(visibility[..., None])[..., 0], joints,
+                         translation, prior_z, from_fit)
+
+    def _mppe(self, image: torch.Tensor, landmarks: Landmarks, scores: torch.Tensor,
+              delivered: torch.Tensor, camera: CameraModel
+              ) -> Tuple[Landmarks, torch.Tensor, torch.Tensor, Placement]:
+        """
+        Place each person with 3DMPPE's RootNet and PoseNet (backend ``3dmppe``).
+
+        A person's box is the extent of its 33 landmarks in the ideal pinhole image: as
+        tight as a detector's box, which is what the official code expects. Persons whose
+        box the official code rejects (empty, or outside the image) are dropped; the kept
+        landmarks, scores and delivered landmarks are returned with the placement.
+        PoseNet has no visibility output: a joint's visibility is 1 inside the image, else 0.
+        """
+        pinhole = landmarks.pixels.double().cpu().numpy()
+        boxes = np.concatenate([pinhole.min(axis=1), pinhole.max(axis=1)], axis=1)
+        squares, valid = process_boxes(boxes, camera.width, camera.height)
+        keep = torch.from_numpy(valid).to(scores.device)
+        output = self.mppe(image, squares[valid], camera.intrinsics,
+                           camera.distort if camera.distorted else None)
+        keypoints = camera.distort(torch.from_numpy(output.pixels)).numpy()
+        inside = ((keypoints >= 0) & (keypoints <= [camera.width - 1, camera.height - 1]))
+        placement = Placement(keypoints, inside.all(-1).astype(np.float64), output.joints,
+                              output.root, output.prior_z, np.ones(len(keypoints), bool))
+        return landmarks.select(keep), scores[keep], delivered[keep], placement
 
     def _persons(self, landmarks: Landmarks, scores: torch.Tensor, delivered: torch.Tensor,
-                 joints: np.ndarray, translation: np.ndarray, prior_z: np.ndarray,
-                 from_fit: np.ndarray, camera: CameraModel) -> tuple:
-        """
-        Build one Person each, with 2D keypoints in the delivered (distorted) image.
-
-        The box spans the 33 landmarks; keypoints and visibilities are mapped to
-        :attr:`joint_set` (the identity for BlazePose's own).
-        """
+                 placement: Placement, camera: CameraModel) -> Tuple[Person, ...]:
+        """Build one Person each; the box spans the 33 landmarks in the delivered image."""
         width, height = camera.width, camera.height
         pixels = delivered.cpu().numpy()
         alignment = camera.distort(landmarks.alignment.double()).cpu().numpy()
-        joint_set = self.joint_set
-        keypoints = joint_set.convert(pixels)
-        visibility = joint_set.convert(landmarks.visibility.double().cpu().numpy()[..., None])
         scores = scores.cpu().numpy()
         persons = []
         for index in range(len(pixels)):
@@ -275,12 +328,12 @@ class PoseEstimator:
             persons.append(Person(
                 score=float(scores[index]),
                 bbox=np.concatenate([clipped.min(0), clipped.max(0)]),
-                keypoints_2d=keypoints[index],
-                visibility=visibility[index, :, 0],
-                joints_3d=joints[index],
-                root=translation[index].copy(),
-                root_prior_z=float(prior_z[index]),
-                root_from_fit=bool(from_fit[index]),
+                keypoints_2d=placement.keypoints[index],
+                visibility=placement.visibility[index],
+                joints_3d=placement.joints[index],
+                root=placement.translation[index].copy(),
+                root_prior_z=float(placement.prior_z[index]),
+                root_from_fit=bool(placement.from_fit[index]),
                 alignment_2d=alignment[index],
-                joint_set=joint_set))
+                joint_set=self.joint_set))
         return tuple(persons)

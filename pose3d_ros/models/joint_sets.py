@@ -1,16 +1,18 @@
 """
-Joint sets: BlazePose's 33 landmarks, and COCO-17 and Human3.6M-17 as maps from them.
+Joint sets: BlazePose's 33 landmarks, sets mapped from them, and 3DMPPE's own sets.
 
-Each joint is a weighted mean of BlazePose landmarks, so the map is one (J, 33) matrix
-that applies to 2D pixels and 3D metres alike (``matrix @ joints``). Joints BlazePose does
-not have are approximated and say so in :attr:`JointSet.caveats`. A person's result
-carries the set its joints are in (BlazePose's, or Human3.6M-17 from the lifting backend),
-with the names, skeleton edges, hips and shoulders that drawing and geometry need.
+COCO-17 and Human3.6M-17 are maps from BlazePose: each joint is a weighted mean of
+landmarks, so the map is one (J, 33) matrix that applies to 2D pixels and 3D metres alike
+(``matrix @ joints``). Joints BlazePose does not have are approximated and say so in
+:attr:`JointSet.caveats`. MuCo-21 and Human3.6M-18 are what 3DMPPE's PoseNet predicts
+(:mod:`pose3d_ros.mppe`); they have no map from BlazePose. A person's result carries the
+set its joints are in, with the names, skeleton edges, hips and shoulders that drawing and
+geometry need.
 """
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 
@@ -31,7 +33,8 @@ class JointSet:
     edges
         Skeleton as (parent, child) index pairs into ``joint_names``.
     sources
-        Per joint, the BlazePose landmark names averaged to make it.
+        Per joint, the BlazePose landmark names averaged to make it; None for a network's
+        own set, which cannot be made from BlazePose's landmarks.
     caveats
         Where the mapping is approximate.
 
@@ -40,7 +43,7 @@ class JointSet:
     name: str
     joint_names: Tuple[str, ...]
     edges: Tuple[Tuple[int, int], ...]
-    sources: Tuple[Tuple[str, ...], ...]
+    sources: Optional[Tuple[Tuple[str, ...], ...]] = None
     caveats: str = ''
 
     def index(self, name: str) -> int:
@@ -57,9 +60,16 @@ class JointSet:
         """Return the (left, right) shoulder indices."""
         return self.index('left_shoulder'), self.index('right_shoulder')
 
+    @property
+    def head(self) -> int:
+        """Return the index of the face joint labels hang above: the nose, else the head."""
+        return self.index('nose' if 'nose' in self.joint_names else 'head')
+
     @cached_property
     def redundant(self) -> Tuple[int, ...]:
         """Return the joints that only average other joints of the set (e.g. the pelvis)."""
+        if self.sources is None:
+            return ()
         own = {names[0] for names in self.sources if len(names) == 1}
         return tuple(index for index, names in enumerate(self.sources)
                      if len(names) > 1 and set(names) <= own)
@@ -67,6 +77,9 @@ class JointSet:
     @cached_property
     def matrix(self) -> np.ndarray:
         """Return the (J, 33) averaging matrix, built once: do not modify it."""
+        if self.sources is None:
+            raise ValueError(f'{self.name} is what a network predicts: it cannot be made '
+                             'from BlazePose landmarks')
         matrix = np.zeros((len(self.joint_names), len(LANDMARK_NAMES)))
         for row, names in enumerate(self.sources):
             for name in names:
@@ -151,3 +164,30 @@ HUMAN36M_17 = JointSet(
 
 #: The sets results can be converted to (``--joint-set``).
 JOINT_SETS: Dict[str, JointSet] = {s.name: s for s in (COCO_17, HUMAN36M_17)}
+
+MUCO_21 = JointSet(
+    name='muco21',
+    joint_names=('head_top', 'thorax', 'right_shoulder', 'right_elbow', 'right_wrist',
+                 'left_shoulder', 'left_elbow', 'left_wrist', 'right_hip', 'right_knee',
+                 'right_ankle', 'left_hip', 'left_knee', 'left_ankle', 'pelvis', 'spine',
+                 'head', 'right_hand', 'left_hand', 'right_toe', 'left_toe'),
+    edges=((0, 16), (16, 1), (1, 15), (15, 14), (14, 8), (14, 11), (8, 9), (9, 10), (10, 19),
+           (11, 12), (12, 13), (13, 20), (1, 2), (2, 3), (3, 4), (4, 17), (1, 5), (5, 6),
+           (6, 7), (7, 18)),
+    caveats="MuCo-3DHP's 21 joints, as 3DMPPE's PoseNet trained on MuCo predicts them.",
+)
+
+HUMAN36M_18 = JointSet(
+    name='h36m18',
+    joint_names=('pelvis', 'right_hip', 'right_knee', 'right_ankle', 'left_hip', 'left_knee',
+                 'left_ankle', 'torso', 'neck', 'nose', 'head', 'left_shoulder',
+                 'left_elbow', 'left_wrist', 'right_shoulder', 'right_elbow', 'right_wrist',
+                 'thorax'),
+    edges=HUMAN36M_17.edges,
+    caveats="Human3.6M's 17 joints and the thorax, as 3DMPPE's PoseNet trained on "
+            'Human3.6M predicts them (the thorax is not drawn, as in the official code).',
+)
+
+#: Every set results can be in, by number of joints (the sizes differ).
+RESULT_SETS: Dict[int, JointSet] = {len(s.joint_names): s for s in (
+    BLAZEPOSE_33, HUMAN36M_17, MUCO_21, HUMAN36M_18)}

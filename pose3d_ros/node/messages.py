@@ -21,7 +21,7 @@ from ..estimation.result import Person
 from ..geometry.camera import CameraModel
 from ..geometry.torso import torso_quaternion
 from ..image_decoding import decode_compressed, decode_raw, SUPPORTED_ENCODINGS
-from ..models.joint_sets import BLAZEPOSE_33, HUMAN36M_17
+from ..models.joint_sets import RESULT_SETS
 from ..visualisation import draw_skeletons
 
 try:  # cv_bridge is used where it is installed (it is not on PyPI)
@@ -128,7 +128,7 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
         bones.points = [_point(person.joints_3d[j]) for a, b in person.joint_set.edges
                         if shown[a] and shown[b] for j in (a, b)]
         label = Marker(ns='labels', type=Marker.TEXT_VIEW_FACING, pose=_identity(), **common)
-        head = person.joints_3d[person.joint_set.index('nose')]
+        head = person.joints_3d[person.joint_set.head]
         label.pose.position = _point(head - [0.0, 0.25, 0.0])
         label.scale.z = scale * 4.0
         label.text = f'#{identifier} {float(np.linalg.norm(person.root)):.2f} m'
@@ -236,10 +236,10 @@ def persons_from_cloud(cloud: PointCloud2, camera: CameraModel) -> List[Person]:
         rows = rows[np.argsort(rows['joint_id'])]
         joints = np.stack([rows['x'], rows['y'], rows['z']], axis=1).astype(np.float64)
         pixels = joints[:, :2] / np.maximum(joints[:, 2:], 1e-6) * [fx, fy] + [cx, cy]
-        joint_set = {33: BLAZEPOSE_33, 17: HUMAN36M_17}.get(len(joints))
+        joint_set = RESULT_SETS.get(len(joints))
         if joint_set is None:
             raise ValueError(f'person {identifier} has {len(joints)} joints in the cloud; '
-                             'expected 33 (BlazePose) or 17 (Human3.6M)')
+                             f'expected one of {sorted(RESULT_SETS)}')
         persons.append(Person(
             score=float('nan'), bbox=np.concatenate([pixels.min(0), pixels.max(0)]),
             keypoints_2d=pixels, visibility=rows['confidence'].astype(np.float64),

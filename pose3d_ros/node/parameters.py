@@ -76,10 +76,15 @@ PARAMETERS: Tuple[Parameter, ...] = (
     Parameter('threads', 0, 'CPU threads for the networks; 0: one per physical core.', 0,
               1024, read_only=True),
     Parameter('pose_backend', 'blazepose', 'Where the 3D skeleton comes from: blazepose (33 '
-              'metric landmarks) or lifting (the Martinez network on the 2D keypoints, '
-              'Human3.6M-17).', read_only=True, choices=POSE_BACKENDS),
+              'metric landmarks), lifting (the Martinez network on the 2D keypoints, '
+              'Human3.6M-17) or 3dmppe (RootNet and PoseNet on each box, MuCo-21 or '
+              'Human3.6M-18).', read_only=True, choices=POSE_BACKENDS),
     Parameter('lifter_weights', '', 'Weights of the lifting network; empty: default.pt in '
               'the lifter cache (pose3d-lifter train).', read_only=True),
+    Parameter('rootnet_checkpoint', '', 'The official 3DMPPE RootNet snapshot_N.pth.tar '
+              '(pose_backend 3dmppe).', read_only=True),
+    Parameter('posenet_checkpoint', '', 'The official 3DMPPE PoseNet snapshot_N.pth.tar '
+              '(pose_backend 3dmppe).', read_only=True),
     Parameter('model_dir', '', 'Directory with the model files; empty: the model store '
               '(see pose3d-models).', read_only=True),
     Parameter('image_transport', 'raw', 'Subscribe to image (raw) or image/compressed.',
@@ -150,6 +155,8 @@ def estimator_config(values: Dict[str, Any]) -> EstimatorConfig:
                              runtime=values['runtime'], threads=values['threads'],
                              pose_backend=values['pose_backend'],
                              lifter_weights=values['lifter_weights'],
+                             rootnet_checkpoint=values['rootnet_checkpoint'],
+                             posenet_checkpoint=values['posenet_checkpoint'],
                              tile_grids=tuple(int(g) for g in values['tile_grids'] if g))
     return replace(config, **{name: values[name] for name in ESTIMATOR_FIELDS})
 

@@ -1,0 +1,130 @@
+"""
+RootNet and PoseNet together: person boxes in, metric skeletons in the camera frame out.
+
+The estimator finds the people and their boxes (:mod:`pose3d_ros.estimation`); here, as in
+the official demo, each square box (:func:`~.preprocessing.process_boxes`) is cropped to
+256 x 256 once, RootNet gives the root's pixel and absolute depth, PoseNet each joint's
+pixel and depth bin, and every joint is back-projected with the intrinsics:
+``X = (u - cx) / fx * Z``, ``Y = (v - cy) / fy * Z``.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Union
+
+import numpy as np
+import torch
+
+from .checkpoint import load_posenet, load_rootnet, POSENET_JOINT_SETS
+from .networks import DEPTH_BINS, fold_batch_norm, INPUT_SIZE, OUTPUT_SIZE, PoseNet, RootNet
+from .preprocessing import bins_to_mm, k_value, normalise
+from ..estimation.regions import crop, crop_to_image, Regions
+from ..models.joint_sets import JointSet
+
+
+@dataclass(frozen=True)
+class MppeOutput:
+    """
+    3DMPPE's answer for N boxes; J joints of :attr:`Mppe.joint_set`.
+
+    Attributes
+    ----------
+    pixels
+        (N, J, 2) joints' u, v in the boxes' pixel frame (the ideal pinhole image).
+    joints
+        (N, J, 3) metres, camera optical frame (x right, y down, z forward).
+    root
+        (N, 3) RootNet's root, metres, camera optical frame.
+    prior_z
+        (N,) the distance prior k (gamma = 1), metres.
+
+    """
+
+    pixels: np.ndarray
+    joints: np.ndarray
+    root: np.ndarray
+    prior_z: np.ndarray
+
+
+class Mppe:
+    """
+    3DMPPE's RootNet and PoseNet on one device.
+
+    Parameters
+    ----------
+    rootnet, posenet
+        The networks with their weights (:mod:`.checkpoint`); their BatchNorms are folded
+        into the convolutions here (:func:`~.networks.fold_batch_norm`).
+    device
+        Where they run.
+    dtype
+        float32, or float16 on CUDA (soft-argmax and geometry stay float32 and float64).
+
+    """
+
+    def __init__(self, rootnet: RootNet, posenet: PoseNet, device: torch.device,
+                 dtype: torch.dtype = torch.float32) -> None:
+        memory = torch.channels_last if device.type == 'cuda' else torch.contiguous_format
+        self.rootnet = fold_batch_norm(rootnet.eval()).to(device=device, dtype=dtype,
+                                                          memory_format=memory)
+        self.posenet = fold_batch_norm(posenet.eval()).to(device=device, dtype=dtype,
+                                                          memory_format=memory)
+        self.device, self.dtype, self.memory = device, dtype, memory
+        #: The joints PoseNet predicts: MuCo-21 or Human3.6M-18.
+        self.joint_set: JointSet = POSENET_JOINT_SETS[posenet.joints]
+
+    @classmethod
+    def load(cls, rootnet_path: Union[str, Path], posenet_path: Union[str, Path],
+             device: torch.device, dtype: torch.dtype = torch.float32) -> 'Mppe':
+        """Load both official snapshots; ValueError says what is wrong and how to fix it."""
+        return cls(load_rootnet(rootnet_path), load_posenet(posenet_path), device, dtype)
+
+    def __call__(self, image: torch.Tensor, boxes: np.ndarray, intrinsics: tuple,
+                 to_source: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
+                 ) -> MppeOutput:
+        """
+        Estimate the skeleton of the person in each box.
+
+        Parameters
+        ----------
+        image
+            (3, H, W) float RGB pixels in 0..255 on :attr:`device`.
+        boxes
+            (N, 4) square x, y, w, h input boxes (:func:`~.preprocessing.process_boxes`),
+            pixels of the ideal pinhole image.
+        intrinsics
+            fx, fy, cx, cy of that pinhole image, pixels.
+        to_source
+            Map from pinhole pixels to ``image`` pixels when the lens distorts
+            (:meth:`CameraModel.distort`), so the crops are undistorted.
+
+        """
+        fx, fy, cx, cy = intrinsics
+        count = len(boxes)
+        if count == 0:
+            joints = len(self.joint_set.joint_names)
+            return MppeOutput(np.zeros((0, joints, 2)), np.zeros((0, joints, 3)),
+                              np.zeros((0, 3)), np.zeros(0))
+        prior_mm = k_value(fx, fy, boxes)
+        boxes_t = torch.as_tensor(boxes, dtype=torch.float32, device=self.device)
+        regions = Regions(boxes_t[:, :2] + boxes_t[:, 2:] / 2.0, boxes_t[:, 2],
+                          boxes_t.new_zeros(count))
+        crops = crop(image.float(), regions, INPUT_SIZE, 'zeros', to_source)
+        inputs = normalise(crops).to(self.dtype).contiguous(memory_format=self.memory)
+        k = torch.as_tensor(prior_mm, dtype=torch.float32, device=self.device)
+        root = self.rootnet(inputs, k.to(self.dtype)).float()  # (N, 3) cells, cells, mm
+        pose = self.posenet(inputs).float()  # (N, J, 3) cells, cells, bins
+        scale = INPUT_SIZE / OUTPUT_SIZE
+        root_px = crop_to_image(root[:, None, :2] * scale, regions, INPUT_SIZE)[:, 0]
+        pixels = crop_to_image(pose[..., :2] * scale, regions, INPUT_SIZE)
+        depth_mm = bins_to_mm(pose[..., 2], root[:, 2], DEPTH_BINS)
+        pixels = pixels.double().cpu().numpy()
+        depth = depth_mm.double().cpu().numpy() / 1000.0
+        root_z = root[:, 2].double().cpu().numpy() / 1000.0
+        rays = (pixels - [cx, cy]) / [fx, fy]
+        root_rays = (root_px.double().cpu().numpy() - [cx, cy]) / [fx, fy]
+        return MppeOutput(
+            pixels=pixels,
+            joints=np.concatenate([rays * depth[..., None], depth[..., None]], axis=-1),
+            root=np.concatenate([root_rays * root_z[:, None], root_z[:, None]], axis=-1),
+            prior_z=prior_mm / 1000.0)
