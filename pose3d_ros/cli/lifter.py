@@ -1,8 +1,11 @@
 """
-``pose3d-lifter``: train and evaluate the Martinez lifting network on generated poses.
+``pose3d-lifter``: train and evaluate the Martinez lifting network; lift others' keypoints.
 
     pose3d-lifter train [--quick] [--seed N] [--steps N] [--threads N]
     pose3d-lifter eval [--quick] [--weights FILE] [--no-photos]
+    pose3d-lifter lift INPUT.json [--quick] [--weights FILE] [--image-size W H]
+                       [--camera-info FILE | --fx F --fy F [--cx C --cy C] | --hfov DEG]
+                       [--min-confidence C] [--output FILE]
 
 ``train`` writes ``<name>.pt`` and ``<name>.json`` (SHA-256, configuration, evaluation) to
 the lifter cache (``$POSE3D_LIFTER_DIR``, else ``$XDG_CACHE_HOME/pose3d_ros/lifter``);
@@ -11,6 +14,15 @@ object with ``mpjpe_mm``, ``pa_mpjpe_mm`` and ``mean_pose_mpjpe_mm`` on held-out
 pairs, and (unless ``--no-photos``) ``blazepose_agreement_mm``: the MPJPE between the
 lifted BlazePose 2D keypoints and BlazePose's own 3D joints, both relative to the pelvis,
 over the people found in the sample photographs.
+
+``lift`` reads 2D keypoints made by any detector (COCO keypoint results, or
+``{"joint_set": "coco17" | "h36m17", "persons": [...]}``;
+:mod:`pose3d_ros.lifting.keypoints_json`; ``-`` reads standard input), lifts them to
+Human3.6M-17 and places them in the camera as the estimator does. It writes one JSON line
+per person: ``joints_3d`` and ``root`` in metres, camera optical frame (x right, y down,
+z forward), or ``"placed": false`` with the ``reason``. The camera options are those of
+``pose3d-estimate``; the image size comes from ``--image-size``, else the file's
+``image_size``, else the ``--camera-info`` file. Exit status 2 on bad input.
 """
 
 import argparse
@@ -19,10 +31,14 @@ import json
 from pathlib import Path
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from ..estimation.config import EstimatorConfig
+from ..geometry.calibration_file import load_camera_info
+from ..geometry.camera import CameraModel, DEFAULT_HFOV_DEG
+from ..lifting.keypoints_json import DEFAULT_MIN_CONFIDENCE, lift_keypoints, read_keypoints
 from ..lifting.lifter import Lifter, lifter_dir
 from ..lifting.training import evaluate, quick_variant, train, TrainingConfig
 
@@ -35,7 +51,6 @@ def blazepose_agreement(lifter: Lifter) -> Dict[str, float]:
     MPJPE in millimetres over the 17 Human3.6M joints, both skeletons relative to their
     pelvis, and the number of skeletons compared.
     """
-    from ..estimation.config import EstimatorConfig
     from ..estimation.estimator import PoseEstimator
     from ..evaluation.pose_metrics import mpjpe
     from ..geometry.camera import CameraModel
@@ -102,12 +117,47 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _camera(args: argparse.Namespace, file_size: Optional[Tuple[int, int]]) -> CameraModel:
+    """Return the camera of ``pose3d-estimate``'s options for the keypoints' image."""
+    from .estimate import camera_for
+    size = tuple(args.image_size) if args.image_size else file_size
+    if size is not None:
+        return camera_for(args, *size)
+    if args.camera_info:
+        return load_camera_info(args.camera_info)
+    raise ValueError('the image size is unknown: give --image-size W H or --camera-info '
+                     'FILE, or "image_size": [W, H] in the file')
+
+
+def _lift(args: argparse.Namespace) -> int:
+    try:
+        text = sys.stdin.read() if args.input == '-' else Path(args.input).read_text()
+        keypoints = read_keypoints(text)
+        camera = _camera(args, keypoints.image_size)
+        lifter = Lifter.load(_weights(args))
+        records = lift_keypoints(lifter, camera, keypoints, args.min_confidence,
+                                 EstimatorConfig.root_prior_strength)
+    except (OSError, ValueError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    output = open(args.output, 'w') if args.output else sys.stdout
+    try:
+        for record in records:
+            output.write(json.dumps(record) + '\n')
+    finally:
+        if args.output:
+            output.close()
+    placed = sum(record['placed'] for record in records)
+    print(f'{args.input}: {placed} of {len(records)} person(s) placed', file=sys.stderr)
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Run the command; returns the exit status."""
     parser = argparse.ArgumentParser(prog='pose3d-lifter', description=__doc__.strip()
                                      .splitlines()[0])
     commands = parser.add_subparsers(dest='command', required=True)
-    for name in ('train', 'eval'):
+    for name in ('train', 'eval', 'lift'):
         command = commands.add_parser(name)
         command.add_argument('--quick', action='store_true', help='the small CI model')
         command.add_argument('--weights', help='weights file (default: the lifter cache)')
@@ -117,8 +167,28 @@ def main(argv: Optional[List[str]] = None) -> int:
     training.add_argument('--threads', type=int, default=0, help='CPU threads (0: default)')
     commands.choices['eval'].add_argument('--no-photos', action='store_true',
                                           help='skip the agreement with BlazePose')
+    lifting = commands.choices['lift']
+    lifting.add_argument('input', help='keypoints JSON file, or - for standard input')
+    lifting.add_argument('--image-size', type=int, nargs=2, metavar=('W', 'H'),
+                         help='size of the image the keypoints are in, pixels (default: '
+                              '"image_size" in the file, else the --camera-info size)')
+    camera = lifting.add_argument_group(
+        f'camera, as in pose3d-estimate (default: --hfov {DEFAULT_HFOV_DEG:g})')
+    camera.add_argument('--camera-info', type=Path, metavar='FILE',
+                        help='ROS camera_calibration YAML')
+    for name in ('fx', 'fy', 'cx', 'cy'):
+        camera.add_argument(f'--{name}', type=float,
+                            help='pixels' + ('' if name in ('fx', 'fy') else
+                                             ' (default: the image centre)'))
+    camera.add_argument('--hfov', type=float, metavar='DEG',
+                        help='horizontal field of view in degrees')
+    lifting.add_argument('--min-confidence', type=float, default=DEFAULT_MIN_CONFIDENCE,
+                         metavar='C', help='joints less confident than this are left out of '
+                         f'the root fit (default: {DEFAULT_MIN_CONFIDENCE:g})')
+    lifting.add_argument('--output', type=Path, metavar='FILE',
+                         help='write JSON lines here (default: standard output)')
     args = parser.parse_args(argv)
-    return _train(args) if args.command == 'train' else _eval(args)
+    return {'train': _train, 'eval': _eval, 'lift': _lift}[args.command](args)
 
 
 if __name__ == '__main__':
