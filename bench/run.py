@@ -13,7 +13,11 @@ implementation's agreement with ``torch-cpu`` (mean 2D keypoint px, mean 3D join
 Then the node: pose3d_node in its own process (with the runtime ``auto`` picks here,
 tracking off so that every frame runs the whole estimator) gets the frame over DDS,
 reliable: publish -> markers latency interleaved with the bare estimator in this process,
-then its sustained rate (answers arriving while frames are published at 30 Hz). Last
+then its sustained rate (answers arriving while frames are published at 30 Hz). After each
+frame the benchmark waits for the node's next diagnostics (1 Hz), which give that frame's
+receive -> publish time and the estimator's stage times inside the node; the wait also
+keeps the two processes' estimators from running back to back on a small machine, where
+each one's thread pools slow the other's start. Last
 (full run), the CPU estimators called from a second thread against their own
 (``second_thread_ratio`` in the machine record): why the node keeps all network calls on
 one thread.
@@ -141,9 +145,8 @@ def measure_node(estimator: PoseEstimator, impl: str, threads: int, frame: np.nd
         node_args += ['-p', f'{name}:={value}']
     header = Header(frame_id='camera_optical')
     info = messages.camera_info_message(header, camera)
-    bare, latencies = [], []
+    bare, latencies, inner, in_node = [], [], [], []
     answered = 0
-    inside: Dict[str, str] = {}  # the node's diagnostics, when they came
     try:
         with NodeProcess(node_args, environment) as node:
             if not client.wait_for_node(executor, 120.0):
@@ -160,15 +163,20 @@ def measure_node(estimator: PoseEstimator, impl: str, threads: int, frame: np.nd
                 if answer is None:
                     print(node.log(), file=sys.stderr)
                     return None
-                if index >= 2:
+                # The node's own view of this frame: receive -> publish, and its stages.
+                client.spin_for(executor, 0.05)
+                client.diagnostics.clear()
+                deadline = time.monotonic() + 1.5
+                while not client.diagnostics and time.monotonic() < deadline:
+                    client.spin_for(executor, 0.05)
+                if index >= 2 and client.diagnostics:
                     bare.append(elapsed)
                     latencies.append(answer.latency_s() * 1e3)
-            # The node's own view of the last frame: receive -> publish, and its stages.
-            client.diagnostics.clear()
-            client.spin_for(executor, 1.5)
-            if client.diagnostics:
-                inside = {value.key: value.value
-                          for value in client.diagnostics[-1].status[0].values}
+                    values = {value.key: float(value.value) for value in
+                              client.diagnostics[-1].status[0].values
+                              if value.key.endswith(' (ms)')}
+                    inner.append(values.pop('latency receive to publish (ms)'))
+                    in_node.append(sum(values.values()))
             # Sustained: a new frame every 1/30 s; the node keeps the newest one.
             stamps = []
             start = time.monotonic()
@@ -188,8 +196,8 @@ def measure_node(estimator: PoseEstimator, impl: str, threads: int, frame: np.nd
     height, width = frame.shape[:2]
     return {'impl': impl, 'stage': 'node', 'resolution': f'{width}x{height}',
             **summary(latencies), 'bare_ms': statistics.median(bare),
-            'node_last_frame_ms': {key[:-5]: float(value) for key, value in inside.items()
-                                   if key.endswith(' (ms)')},
+            'node_estimator_ms': statistics.median(in_node),
+            'node_receive_to_publish_ms': statistics.median(inner),
             'sustained_hz': answered / sustain_s, 'input_hz': INPUT_HZ}
 
 
@@ -254,11 +262,13 @@ def print_tables(records: List[dict]) -> None:
               f'{cell(pipeline["vs_torch_cpu_px"], 2)} | {cell(pipeline["vs_torch_cpu_mm"])} |')
     nodes = [r for r in records if r['stage'] == 'node']
     if nodes:
-        print('\n| node impl | resolution | persons | bare estimator ms | publish → markers ms '
-              '| p90 ms | node / bare | sustained Hz at 30 Hz input |')
-        print('| --- | --- | --- | --- | --- | --- | --- | --- |')
+        print('\n| node impl | resolution | persons | bare estimator ms | estimator in node ms '
+              '| receive → publish ms | publish → markers ms | p90 ms | node / bare | '
+              'sustained Hz at 30 Hz input |')
+        print('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
         for r in nodes:
             print(f'| {r["impl"]} | {r["resolution"]} | {r["persons"]} | {cell(r["bare_ms"])} | '
+                  f'{cell(r["node_estimator_ms"])} | {cell(r["node_receive_to_publish_ms"])} | '
                   f'{cell(r["ms"])} | {cell(r["p90_ms"])} | {cell(r["ms"] / r["bare_ms"], 2)} | '
                   f'{cell(r["sustained_hz"])} |')
 
