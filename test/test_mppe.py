@@ -15,10 +15,12 @@ from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.estimation.regions import crop, Regions
 from pose3d_ros.geometry.camera import CameraModel
+from pose3d_ros.geometry.root import prior_depth
 from pose3d_ros.models.joint_sets import HUMAN36M_18, MUCO_21
+from pose3d_ros.mppe.backend import Mppe
 from pose3d_ros.mppe.checkpoint import load_posenet, load_rootnet, write_snapshot
 from pose3d_ros.mppe.networks import fold_batch_norm, PoseNet, RootNet, soft_argmax
-from pose3d_ros.mppe.preprocessing import k_value, normalise, process_boxes
+from pose3d_ros.mppe.preprocessing import normalise, PIXEL_MEAN, PIXEL_STD, process_boxes
 from pose3d_ros.mppe.resnet import ResNet50Backbone
 from pose3d_ros.samples import read_rgb
 import pytest
@@ -90,14 +92,16 @@ def test_process_boxes_follows_the_official_code() -> None:
     boxes = np.array([[10.0, 20.0, 110.0, 220.0],     # inside: h > w, padded in x
                       [-50.0, 100.0, 150.0, 140.0],   # clipped at the left edge
                       [700.0, 10.0, 800.0, 50.0],     # right of a 640 x 480 image
-                      [30.0, 30.0, 30.0, 90.0]])      # empty
+                      [30.0, 30.0, 30.0, 90.0],       # empty
+                      [10.0, 10.0, 10.5, 10.5]])      # under a pixel: a square of side 0
     squares, valid = process_boxes(boxes, 640, 480)
     # x1 = 10, x2 = 10 + 99, y2 = 20 + 199: side max(99, 199) * 1.25 about (59.5, 119.5)
     np.testing.assert_allclose(squares[0], [59.5 - 124.375, 119.5 - 124.375, 248.75, 248.75])
     # clipped to x1 = 0, x2 = 0 + 199; y2 = 100 + 39: side 199 * 1.25 about (99.5, 119.5)
     np.testing.assert_allclose(squares[1], [99.5 - 124.375, 119.5 - 124.375, 248.75, 248.75])
-    assert valid.tolist() == [True, True, False, False]
-    assert k_value(1000.0, 1000.0, squares[:1])[0] == pytest.approx(2000.0 * 1000.0 / 248.75)
+    assert valid.tolist() == [True, True, False, False, False]
+    # k = sqrt(2000 mm * 2000 mm * fx * fy / (w * h)), in metres.
+    assert prior_depth(1000.0, 1000.0, squares[:1, 2])[0] == pytest.approx(2000.0 / 248.75)
 
 
 def test_crop_matches_cv2_warp_affine_of_the_official_transform(sample_dir: Path) -> None:
@@ -150,6 +154,12 @@ def test_checkpoint_problems_are_named(mppe_checkpoints: tuple, tmp_path: Path) 
         load_rootnet(posenet_path)  # a PoseNet file given as RootNet
     with pytest.raises(ValueError, match='not a PoseNet'):
         load_posenet(rootnet_path)
+    content = torch.load(rootnet_path, weights_only=True)
+    content['network']['module.root.depth_layer.weight'] = torch.zeros(2, 2048, 1, 1)
+    torch.save(content, tmp_path / 'shape.pth.tar')
+    with pytest.raises(ValueError, match=r'1 of the wrong shape: root.depth_layer.weight '
+                       r'\(2, 2048, 1, 1\) \(expected \(1, 2048, 1, 1\)\)'):
+        load_rootnet(tmp_path / 'shape.pth.tar')
     content = torch.load(rootnet_path, weights_only=True)
     del content['network']['module.root.xy_layer.bias']
     content['network']['module.root.extra'] = torch.zeros(1)
@@ -204,8 +214,8 @@ def test_backend_places_the_person_by_the_box_and_intrinsics(
     camera = CameraModel.from_values(rgb.shape[1], rgb.shape[0], intrinsics)
     (person,) = mppe_estimator(rgb, camera).persons
     (blazepose,) = estimator(rgb, camera).persons
-    # The box is the landmarks' extent, processed as the official code does.
-    landmarks = blazepose.keypoints_2d
+    # The box is the landmarks' extent in the image, processed as the official code does.
+    landmarks = np.clip(blazepose.keypoints_2d, 0, [rgb.shape[1] - 1, rgb.shape[0] - 1])
     squares, valid = process_boxes(np.concatenate([landmarks.min(0), landmarks.max(0)])[None],
                                    rgb.shape[1], rgb.shape[0])
     x, y, side = squares[0, 0], squares[0, 1], squares[0, 2]
@@ -226,9 +236,34 @@ def test_backend_places_the_person_by_the_box_and_intrinsics(
     np.testing.assert_allclose(person.joints_3d[:, :2], (person.keypoints_2d - [cx, cy]) /
                                [fx, fy] * person.joints_3d[:, 2:], atol=1e-4)
     assert person.visibility.tolist() == [1.0] * 21
-    # The pelvis PoseNet gives (relative depth 0 here) is where RootNet puts the root.
-    np.testing.assert_allclose(person.joints_3d[MUCO_21.index('pelvis')], person.root,
-                               atol=1e-3)
+    # The root is the hips' midpoint, as for every backend.
+    np.testing.assert_allclose(person.root, person.joints_3d[list(MUCO_21.hips)].mean(0))
+
+
+def test_networks_see_the_official_input_and_each_box_its_own_k(sample_dir: Path) -> None:
+    rootnet, posenet = designed_mppe()
+    mppe = Mppe(rootnet, posenet, torch.device('cpu'))
+    seen = []
+    mppe.rootnet.backbone.register_forward_pre_hook(lambda _, args: seen.append(args[0]))
+    bgr = cv2.imread(str(sample_dir / 'messi5.jpg'))
+    image = torch.from_numpy(bgr[:, :, ::-1].copy()).permute(2, 0, 1).float()
+    boxes = np.array([[150.3, -20.7, 300.9, 300.9], [200.0, 100.0, 90.0, 90.0]])
+    intrinsics = (500.0, 510.0, 270.0, 170.0)
+    output = mppe(image, boxes, intrinsics)
+    for index, (x, y, side, _) in enumerate(boxes):
+        # The official pipeline: gen_trans_from_patch_cv, warpAffine on BGR, to RGB,
+        # float32 0..255 normalised with the ImageNet mean and std.
+        centre = np.array([x + side / 2.0, y + side / 2.0])
+        source = np.float32([centre, centre + [0.0, side / 2.0], centre + [side / 2.0, 0.0]])
+        target = np.float32([[128.0, 128.0], [128.0, 256.0], [256.0, 128.0]])
+        patch = cv2.warpAffine(bgr, cv2.getAffineTransform(source, target), (256, 256),
+                               flags=cv2.INTER_LINEAR)[:, :, ::-1].astype(np.float32)
+        official = (patch - np.array(PIXEL_MEAN)) / np.array(PIXEL_STD)
+        ours = seen[0][index].permute(1, 2, 0).numpy()
+        assert np.mean(np.abs(ours - official) > 1e-3) < 1e-3  # 8-bit rounding only
+        k_m = math.sqrt(500.0 * 510.0 * 2.0 * 2.0 / side ** 2)
+        assert output.prior_z[index] == pytest.approx(k_m)
+        assert output.root[index, 2] == pytest.approx(DESIGNED_GAMMA * k_m, rel=1e-5)
 
 
 def test_backend_needs_its_checkpoints(model_dir: Path) -> None:
@@ -261,3 +296,14 @@ def test_joint_sets_of_posenet_cannot_be_made_from_blazepose() -> None:
         MUCO_21.convert(np.zeros((33, 2)))
     assert MUCO_21.hips == (11, 8) and MUCO_21.head == 16 and HUMAN36M_18.head == 9
     assert HUMAN36M_18.redundant == ()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+def test_fp16_keeps_large_distance_priors_finite() -> None:
+    rootnet, posenet = designed_mppe()
+    mppe = Mppe(rootnet, posenet, torch.device('cuda'), torch.float16)
+    image = torch.zeros((3, 480, 640), device='cuda')
+    output = mppe(image, np.array([[300.0, 200.0, 30.0, 30.0]]), (3000.0, 3000.0, 320.0, 240.0))
+    k_m = 3000.0 * 2.0 / 30.0  # k = 200 000 mm: beyond float16
+    assert output.root[0, 2] == pytest.approx(DESIGNED_GAMMA * k_m, rel=1e-3)
+    assert np.isfinite(output.joints).all()

@@ -130,6 +130,7 @@ def _camera(args: argparse.Namespace, file_size: Optional[Tuple[int, int]]) -> C
 
 
 def _lift(args: argparse.Namespace) -> int:
+    """Lift the keypoints file of ``args``, write the JSON lines; 2 on bad input."""
     try:
         text = sys.stdin.read() if args.input == '-' else Path(args.input).read_text()
         keypoints = read_keypoints(text)
@@ -137,10 +138,10 @@ def _lift(args: argparse.Namespace) -> int:
         lifter = Lifter.load(_weights(args))
         records = lift_keypoints(lifter, camera, keypoints, args.min_confidence,
                                  EstimatorConfig.root_prior_strength)
+        output = open(args.output, 'w') if args.output else sys.stdout
     except (OSError, ValueError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2
-    output = open(args.output, 'w') if args.output else sys.stdout
     try:
         for record in records:
             output.write(json.dumps(record) + '\n')

@@ -18,7 +18,7 @@ class EstimatorConfig:
     device
         ``'auto'`` (CUDA when available), ``'cpu'``, ``'cuda'`` or ``'cuda:N'``.
     fp16
-        Run both networks in half precision (CUDA only; decoding and geometry stay float32
+        Run the networks in half precision (CUDA only; decoding and geometry stay float32
         and float64).
     runtime
         What runs the networks: ``'torch'``, ``'litert'`` (the official TFLite interpreter,

@@ -19,7 +19,8 @@ Top-down as 3DMPPE (Moon et al. 2019), on the bundled BlazePose GHUM 3D networks
 Each stage is timed (``FrameResult.timings_ms``). Nothing here imports rclpy.
 """
 
-from typing import NamedTuple, Optional, Tuple
+from dataclasses import dataclass
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -42,7 +43,8 @@ from ..mppe.backend import Mppe
 from ..mppe.preprocessing import process_boxes
 
 
-class Placement(NamedTuple):
+@dataclass(frozen=True)
+class Placement:
     """
     The kept persons in the results' joint set (N persons, J joints).
 
@@ -198,9 +200,8 @@ class PoseEstimator:
         camera = CameraModel.from_hfov(width, height, 60.0)
         self(np.zeros((height, width, 3), np.uint8), camera, seeds=seed, seed_scores=np.ones(1))
         if self.mppe is not None:  # a blank frame has nobody for its networks to look at
-            with torch.inference_mode():
-                self.mppe(torch.zeros((3, height, width), device=self.device),
-                          np.array([[0.0, 0.0, height, height]]), camera.intrinsics)
+            self.mppe(torch.zeros((3, height, width), device=self.device),
+                      np.array([[0.0, 0.0, height, height]]), camera.intrinsics)
 
     def _detect(self, detector_input: torch.Tensor, views: Regions) -> Detections:
         """Run the detector on every view and merge the detections in image pixels."""
@@ -297,22 +298,26 @@ class PoseEstimator:
         """
         Place each person with 3DMPPE's RootNet and PoseNet (backend ``3dmppe``).
 
-        A person's box is the extent of its 33 landmarks in the ideal pinhole image: as
-        tight as a detector's box, which is what the official code expects. Persons whose
-        box the official code rejects (empty, or outside the image) are dropped; the kept
+        A person's box is the extent of its 33 landmarks in the ideal pinhole image, clipped
+        to the image: a tight box inside the image, as the official code gets from its
+        detector (BlazePose has no head-top landmark, so the box stops near the ears).
+        Persons whose box the official code rejects (empty) are dropped; the kept
         landmarks, scores and delivered landmarks are returned with the placement.
-        PoseNet has no visibility output: a joint's visibility is 1 inside the image, else 0.
+        PoseNet has no visibility output: a joint's visibility is 1 inside the image, else
+        0. The root is the hips' midpoint, as for every backend; RootNet sets its depth.
         """
-        pinhole = landmarks.pixels.double().cpu().numpy()
+        limits = [camera.width - 1.0, camera.height - 1.0]
+        pinhole = np.clip(landmarks.pixels.double().cpu().numpy(), 0.0, limits)
         boxes = np.concatenate([pinhole.min(axis=1), pinhole.max(axis=1)], axis=1)
         squares, valid = process_boxes(boxes, camera.width, camera.height)
         keep = torch.from_numpy(valid).to(scores.device)
         output = self.mppe(image, squares[valid], camera.intrinsics,
                            camera.distort if camera.distorted else None)
         keypoints = camera.distort(torch.from_numpy(output.pixels)).numpy()
-        inside = ((keypoints >= 0) & (keypoints <= [camera.width - 1, camera.height - 1]))
-        placement = Placement(keypoints, inside.all(-1).astype(np.float64), output.joints,
-                              output.root, output.prior_z, np.ones(len(keypoints), bool))
+        inside = ((keypoints >= 0) & (keypoints <= limits)).all(-1)
+        root = output.joints[:, list(self.joint_set.hips)].mean(axis=1)
+        placement = Placement(keypoints, inside.astype(np.float64), output.joints, root,
+                              output.prior_z, np.ones(len(keypoints), bool))
         return landmarks.select(keep), scores[keep], delivered[keep], placement
 
     def _persons(self, landmarks: Landmarks, scores: torch.Tensor, delivered: torch.Tensor,

@@ -38,8 +38,8 @@ class Person:
     track_id
         Track id, filled by tracking; None from single-image estimation (``id`` in JSON).
     joint_set
-        What the joints are: BlazePose's 33 landmarks (J = 33), or Human3.6M-17 from the
-        lifting backend (J = 17).
+        What the joints are: BlazePose's 33 landmarks (J = 33), Human3.6M-17 from the
+        lifting backend (J = 17), or MuCo-21 or Human3.6M-18 from the 3dmppe backend.
 
     """
 

@@ -13,10 +13,16 @@ z forward), metres:
   the prior decides only when the joints say little, e.g. a few joints close together).
 """
 
+from typing import Tuple
+
 import numpy as np
 
 #: Real-world area covered by a person's square box, 2.0 m x 2.0 m (3DMPPE RootNet).
 REAL_AREA_M2 = 2.0 * 2.0
+
+#: 3DMPPE's square box is a person's tight box made square and enlarged this many times
+#: about its centre (``process_bbox``).
+BOX_SCALE = 1.25
 
 #: Spread of the prior depth, as a fraction of it: a person's box is only roughly 2 m.
 PRIOR_DEPTH_RELATIVE_STD = 0.25
@@ -113,8 +119,9 @@ def fit_translation(relative: np.ndarray, rays: np.ndarray, weights: np.ndarray,
     return translation, from_fit
 
 
-def place(relative: np.ndarray, rays: np.ndarray, weights: np.ndarray, hips: tuple,
-          prior_z: np.ndarray, prior_strength: float = 1.0) -> tuple:
+def place(relative: np.ndarray, rays: np.ndarray, weights: np.ndarray, hips: Tuple[int, int],
+          prior_z: np.ndarray, prior_strength: float = 1.0
+          ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     Place root-relative skeletons in the camera: the prior at the hips' ray, then the fit.
 

@@ -27,12 +27,12 @@ import numpy as np
 
 from .lifter import Lifter
 from ..geometry.camera import CameraModel
-from ..geometry.root import place, prior_depth
+from ..geometry.root import BOX_SCALE, place, prior_depth
 from ..models.joint_sets import COCO_17, HUMAN36M_17
-from ..mppe.preprocessing import BOX_SCALE
 
 
 def _coco_sources() -> Tuple[Tuple[int, ...], ...]:
+    """Return, per Human3.6M-17 joint, the COCO-17 indices of its BlazePose sources."""
     coco = {names: index for index, names in enumerate(COCO_17.sources)}
     return tuple(tuple(coco[(name,)] for name in names) for names in HUMAN36M_17.sources)
 
@@ -116,6 +116,7 @@ def _entries(entries: Any, what: str) -> List[dict]:
 
 
 def _score(entry: dict, index: int) -> Optional[float]:
+    """Return person ``index``'s optional ``score`` as a float; ValueError if malformed."""
     if entry.get('score') is None:
         return None
     score = _numbers(entry['score'], f'person {index} "score"')
@@ -218,7 +219,7 @@ def lift_keypoints(lifter: Lifter, camera: CameraModel, keypoints: Keypoints,
     are not on one scale (heatmap maxima, affinities, COCO's visibility flags), and the
     threshold is the only thing that reads the same for all of them. The prior depth comes
     from the confident joints' extent (undistorted pixels) made square and enlarged by
-    :data:`~pose3d_ros.mppe.preprocessing.BOX_SCALE` (1.25, as 3DMPPE's ``process_bbox``).
+    :data:`~pose3d_ros.geometry.root.BOX_SCALE` (1.25, as 3DMPPE's ``process_bbox``).
 
     A person with fewer than :data:`MIN_CONFIDENT_JOINTS` weighted joints, or whom the
     lifter refuses, is returned with ``"placed": false`` and the ``reason``.

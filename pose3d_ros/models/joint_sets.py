@@ -185,7 +185,9 @@ HUMAN36M_18 = JointSet(
                  'thorax'),
     edges=HUMAN36M_17.edges,
     caveats="Human3.6M's 17 joints and the thorax, as 3DMPPE's PoseNet trained on "
-            'Human3.6M predicts them (the thorax is not drawn, as in the official code).',
+            'Human3.6M predicts them (the thorax is not drawn, as in the official code). The '
+            "names are the release's: joints 7 and 8 are torso and neck here, where "
+            "Human3.6M-17 calls them spine and thorax, and this set's thorax is joint 17.",
 )
 
 #: Every set results can be in, by number of joints (the sizes differ).

@@ -10,16 +10,22 @@ pixel and depth bin, and every joint is back-projected with the intrinsics:
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Callable, Optional, Tuple, Union
 
 import numpy as np
 import torch
 
 from .checkpoint import load_posenet, load_rootnet, POSENET_JOINT_SETS
 from .networks import DEPTH_BINS, fold_batch_norm, INPUT_SIZE, OUTPUT_SIZE, PoseNet, RootNet
-from .preprocessing import bins_to_mm, k_value, normalise
+from .preprocessing import bins_to_mm, normalise
 from ..estimation.regions import crop, crop_to_image, Regions
+from ..geometry.root import prior_depth
 from ..models.joint_sets import JointSet
+
+
+#: Persons per network call: PoseNet's heatmap volumes take about 22 MB per person
+#: (21 joints x 64^3 float32), twice during the softmax.
+MAX_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -34,7 +40,8 @@ class MppeOutput:
     joints
         (N, J, 3) metres, camera optical frame (x right, y down, z forward).
     root
-        (N, 3) RootNet's root, metres, camera optical frame.
+        (N, 3) RootNet's root: its own pixel back-projected at its depth, metres, camera
+        optical frame (PoseNet's joints take only its depth, as in the official demo).
     prior_z
         (N,) the distance prior k (gamma = 1), metres.
 
@@ -79,7 +86,9 @@ class Mppe:
         """Load both official snapshots; ValueError says what is wrong and how to fix it."""
         return cls(load_rootnet(rootnet_path), load_posenet(posenet_path), device, dtype)
 
-    def __call__(self, image: torch.Tensor, boxes: np.ndarray, intrinsics: tuple,
+    @torch.inference_mode()
+    def __call__(self, image: torch.Tensor, boxes: np.ndarray,
+                 intrinsics: Tuple[float, float, float, float],
                  to_source: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
                  ) -> MppeOutput:
         """
@@ -105,15 +114,17 @@ class Mppe:
             joints = len(self.joint_set.joint_names)
             return MppeOutput(np.zeros((0, joints, 2)), np.zeros((0, joints, 3)),
                               np.zeros((0, 3)), np.zeros(0))
-        prior_mm = k_value(fx, fy, boxes)
+        prior_z = prior_depth(fx, fy, boxes[:, 2])  # the boxes are square
         boxes_t = torch.as_tensor(boxes, dtype=torch.float32, device=self.device)
         regions = Regions(boxes_t[:, :2] + boxes_t[:, 2:] / 2.0, boxes_t[:, 2],
                           boxes_t.new_zeros(count))
         crops = crop(image.float(), regions, INPUT_SIZE, 'zeros', to_source)
         inputs = normalise(crops).to(self.dtype).contiguous(memory_format=self.memory)
-        k = torch.as_tensor(prior_mm, dtype=torch.float32, device=self.device)
-        root = self.rootnet(inputs, k.to(self.dtype)).float()  # (N, 3) cells, cells, mm
-        pose = self.posenet(inputs).float()  # (N, J, 3) cells, cells, bins
+        # k in mm stays float32 (small boxes give k beyond float16's 65504).
+        k = torch.as_tensor(prior_z * 1000.0, dtype=torch.float32, device=self.device)
+        chunks = [slice(start, start + MAX_BATCH) for start in range(0, count, MAX_BATCH)]
+        root = torch.cat([self.rootnet(inputs[c], k[c]).float() for c in chunks])  # (N, 3)
+        pose = torch.cat([self.posenet(inputs[c]).float() for c in chunks])  # (N, J, 3)
         scale = INPUT_SIZE / OUTPUT_SIZE
         root_px = crop_to_image(root[:, None, :2] * scale, regions, INPUT_SIZE)[:, 0]
         pixels = crop_to_image(pose[..., :2] * scale, regions, INPUT_SIZE)
@@ -127,4 +138,4 @@ class Mppe:
             pixels=pixels,
             joints=np.concatenate([rays * depth[..., None], depth[..., None]], axis=-1),
             root=np.concatenate([root_rays * root_z[:, None], root_z[:, None]], axis=-1),
-            prior_z=prior_mm / 1000.0)
+            prior_z=prior_z)

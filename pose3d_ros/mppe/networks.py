@@ -8,7 +8,7 @@ the expectation of a softmax over the heatmap, so coordinates are continuous.
 
 * RootNet (3DMPPE_ROOTNET_RELEASE ``main/model.py``): a 1 x 1 convolution to one 64 x 64
   heatmap of the root; and from the globally averaged C5 features a 1 x 1 convolution to
-  the correction gamma, so the root depth is ``gamma * k`` (:func:`~.preprocessing.k_value`).
+  the correction gamma, so the root depth is ``gamma * k`` (:mod:`.preprocessing`).
 * PoseNet (3DMPPE_POSENET_RELEASE ``main/model.py``): a 1 x 1 convolution to J x 64 depth
   bins of 64 x 64 heatmaps: one 64 x 64 x 64 volume per joint.
 

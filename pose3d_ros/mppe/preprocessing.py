@@ -7,8 +7,9 @@
 * Pixels (:func:`normalise`): RGB in 0..255 minus the ImageNet mean over the ImageNet
   std, both given for 0..1 images. The official code applies ``ToTensor`` to float32
   pixels, which does not divide by 255, so the released weights expect this quirk.
-* Distance prior (:func:`k_value`): a person's box covers 2000 mm x 2000 mm, so its depth
-  is about ``sqrt(fx * fy * 2000 * 2000 / (w * h))`` mm; RootNet multiplies it by gamma.
+* Distance prior k: a person's box covers 2000 mm x 2000 mm, so its depth is about
+  ``sqrt(fx * fy * 2000 * 2000 / (w * h))`` mm (:func:`pose3d_ros.geometry.root.prior_depth`
+  in metres); RootNet multiplies it by gamma.
 * Depth bins: PoseNet's 64 bins span 2000 mm centred on the root.
 """
 
@@ -17,11 +18,7 @@ from typing import Tuple
 import numpy as np
 import torch
 
-#: The square box is enlarged this many times about its centre.
-BOX_SCALE = 1.25
-
-#: Real-world size a person's box covers, mm (RootNet's ``bbox_real``).
-REAL_BOX_MM = (2000.0, 2000.0)
+from ..geometry.root import BOX_SCALE
 
 #: Depth span of PoseNet's bins around the root, mm (``bbox_3d_shape``).
 DEPTH_SPAN_MM = 2000.0
@@ -48,19 +45,12 @@ def process_boxes(boxes: np.ndarray, width: int, height: int) -> Tuple[np.ndarra
     x1, y1 = np.maximum(0.0, x), np.maximum(0.0, y)
     x2 = np.minimum(width - 1.0, x1 + np.maximum(0.0, w - 1.0))
     y2 = np.minimum(height - 1.0, y1 + np.maximum(0.0, h - 1.0))
-    valid = (w * h > 0) & (x2 >= x1) & (y2 >= y1) & np.isfinite(boxes).all(axis=1)
     side = np.maximum(x2 - x1, y2 - y1) * BOX_SCALE
+    # The official checks, and a square of positive side (which they imply for whole pixels).
+    valid = (w * h > 0) & (x2 >= x1) & (y2 >= y1) & (side > 0) & np.isfinite(boxes).all(axis=1)
     centre_x, centre_y = (x1 + x2) / 2.0, (y1 + y2) / 2.0
     square = np.stack([centre_x - side / 2.0, centre_y - side / 2.0, side, side], axis=1)
     return square, valid
-
-
-def k_value(fx: float, fy: float, boxes: np.ndarray) -> np.ndarray:
-    """Return RootNet's (N,) distance priors in mm for (N, 4) x, y, w, h boxes in pixels."""
-    area = boxes[:, 2] * boxes[:, 3]
-    if np.any(area <= 0) or fx <= 0 or fy <= 0:
-        raise ValueError('focal lengths and box areas must be positive')
-    return np.sqrt(REAL_BOX_MM[0] * REAL_BOX_MM[1] * fx * fy / area)
 
 
 def normalise(crops: torch.Tensor) -> torch.Tensor:

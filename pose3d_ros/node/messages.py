@@ -218,7 +218,8 @@ def persons_from_cloud(cloud: PointCloud2, camera: CameraModel) -> List[Person]:
     Rebuild persons from a ``~/skeletons`` cloud (what a subscriber sees of them).
 
     Joints, confidences and ids come from the cloud (33 joints per person: BlazePose's
-    landmarks; 17: Human3.6M-17 from the lifting backend); the root is the mid-hip; the 2D
+    landmarks; 17: Human3.6M-17 from the lifting backend; 21 or 18: MuCo-21 or Human3.6M-18
+    from the 3dmppe backend); the root is the mid-hip, as the node's own; the 2D
     keypoints are the joints projected through ``camera`` (pinhole), so they are close to,
     not equal to, the node's own 2D landmarks. Score and prior depth are not in the cloud
     (NaN).
