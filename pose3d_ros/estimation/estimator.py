@@ -74,7 +74,7 @@ def resolve_device(name: str) -> torch.device:
 
 class PoseEstimator:
     """
-    Estimate every person's 33-joint metric skeleton in one image.
+    Estimate every person's metric skeleton in one image (joints of :attr:`joint_set`).
 
     Parameters
     ----------
