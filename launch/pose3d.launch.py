@@ -6,6 +6,7 @@ Examples::
     ros2 launch pose3d_ros pose3d.launch.py namespace:=camera
     ros2 launch pose3d_ros pose3d.launch.py cameras:=front,rear device:=cuda
     ros2 launch pose3d_ros pose3d.launch.py image_transport:=compressed rviz:=true
+    ros2 launch pose3d_ros pose3d.launch.py pose_backend:=lifting
 
 Each node is named ``pose3d`` under its camera's namespace, subscribes
 ``<namespace>/<image_topic>`` (or ``.../compressed``), ``<namespace>/<camera_info_topic>`` and
@@ -36,6 +37,8 @@ ARGUMENTS = (
                             "params file's value."),
     ('params_file', '', 'Node parameters (YAML, key /**/pose3d).'),
     ('device', '', "auto, cpu, cuda or cuda:N; empty: the params file's value."),
+    ('pose_backend', '', 'blazepose, lifting or 3dmppe (its checkpoints come from the params '
+                         "file); empty: the params file's value."),
     ('use_sim_time', 'false', 'Use /clock (playing bags).'),
     ('rviz', 'false', 'Also start RViz with config/pose3d.rviz.'),
 )
@@ -55,8 +58,8 @@ def _nodes(context: object) -> list:
     namespaces = [n.strip() for n in value('cameras').split(',') if n.strip()]
     namespaces = namespaces or [value('namespace')]
     overrides = {'use_sim_time': value('use_sim_time').lower() == 'true'}
-    overrides.update({name: value(name) for name in ('device', 'image_transport')
-                      if value(name)})
+    overrides.update({name: value(name) for name in ('device', 'image_transport',
+                                                     'pose_backend') if value(name)})
     image = value('image_topic')
     actions = [
         Node(package=PACKAGE, executable='pose3d_node', name='pose3d', namespace=namespace,
