@@ -263,7 +263,7 @@ def test_networks_see_the_official_input_and_each_box_its_own_k(sample_dir: Path
         assert np.mean(np.abs(ours - official) > 1e-3) < 1e-3  # 8-bit rounding only
         k_m = math.sqrt(500.0 * 510.0 * 2.0 * 2.0 / side ** 2)
         assert output.prior_z[index] == pytest.approx(k_m)
-        assert output.root[index, 2] == pytest.approx(DESIGNED_GAMMA * k_m, rel=1e-5)
+        assert output.root_depth[index] == pytest.approx(DESIGNED_GAMMA * k_m, rel=1e-5)
 
 
 def test_backend_needs_its_checkpoints(model_dir: Path) -> None:
@@ -305,5 +305,5 @@ def test_fp16_keeps_large_distance_priors_finite() -> None:
     image = torch.zeros((3, 480, 640), device='cuda')
     output = mppe(image, np.array([[300.0, 200.0, 30.0, 30.0]]), (3000.0, 3000.0, 320.0, 240.0))
     k_m = 3000.0 * 2.0 / 30.0  # k = 200 000 mm: beyond float16
-    assert output.root[0, 2] == pytest.approx(DESIGNED_GAMMA * k_m, rel=1e-3)
+    assert output.root_depth[0] == pytest.approx(DESIGNED_GAMMA * k_m, rel=1e-3)
     assert np.isfinite(output.joints).all()

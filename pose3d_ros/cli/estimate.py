@@ -23,13 +23,13 @@ from typing import Any, Iterator, List, Optional, TextIO, Tuple
 import cv2
 from tqdm import tqdm
 
+from .camera_options import add_camera_arguments, camera_for
 from ..estimation.config import EstimatorConfig, POSE_BACKENDS
 from ..estimation.estimator import PoseEstimator
 from ..estimation.result import FrameResult
 from ..estimation.stream import StreamConfig, StreamEstimator
 from ..estimation.tracking import TrackingConfig
-from ..geometry.calibration_file import load_camera_info
-from ..geometry.camera import CameraModel, DEFAULT_HFOV_DEG
+from ..geometry.camera import DEFAULT_HFOV_DEG
 from ..models.joint_sets import JOINT_SETS
 from ..models.runtime import RUNTIMES
 from ..models.store import ModelFileError
@@ -60,16 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f'image files, directories of images, video files, or rosbag2 '
                              f'bags (directory, .mcap or .db3) (default: the sample '
                              f'{DEFAULT_IMAGE})')
-    camera = parser.add_argument_group('camera (default: --hfov 60, marked uncalibrated)')
-    camera.add_argument('--camera-info', type=Path, metavar='FILE',
-                        help='ROS camera_calibration YAML')
-    for name in ('fx', 'fy', 'cx', 'cy'):
-        camera.add_argument(f'--{name}', type=float,
-                            help='pixels' + ('' if name in ('fx', 'fy') else
-                                             ' (default: the image centre)'))
-    camera.add_argument('--hfov', type=float, metavar='DEG',
-                        help=f'horizontal field of view in degrees (default '
-                             f'{DEFAULT_HFOV_DEG:g})')
+    add_camera_arguments(parser, 'camera (default: --hfov 60, marked uncalibrated)')
     parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
     parser.add_argument('--runtime', default='auto', choices=RUNTIMES,
                         help='what runs the networks (auto: torch on CUDA, the faster on CPU)')
@@ -117,24 +108,6 @@ def image_files(inputs: List[Path]) -> Iterator[Path]:
             yield from sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         else:
             yield path
-
-
-def camera_for(args: argparse.Namespace, width: int, height: int) -> CameraModel:
-    """Return the camera model the arguments describe for a ``width`` x ``height`` image."""
-    if args.camera_info:
-        camera = load_camera_info(args.camera_info)
-        if (camera.width, camera.height) != (width, height):
-            raise ValueError(f'image is {width} x {height} but {args.camera_info} is for '
-                             f'{camera.width} x {camera.height}')
-        return camera
-    if args.fx is not None or args.fy is not None:
-        if args.fx is None or args.fy is None:
-            raise ValueError('give both --fx and --fy')
-        cx = (width - 1) / 2.0 if args.cx is None else args.cx
-        cy = (height - 1) / 2.0 if args.cy is None else args.cy
-        return CameraModel.from_values(width, height, [args.fx, 0, cx, 0, args.fy, cy, 0, 0, 1])
-    return CameraModel.from_hfov(width, height,
-                                 DEFAULT_HFOV_DEG if args.hfov is None else args.hfov)
 
 
 def write_record(result: FrameResult, source: str, args: argparse.Namespace,

@@ -35,9 +35,10 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from .camera_options import add_camera_arguments, camera_for
 from ..estimation.config import EstimatorConfig
 from ..geometry.calibration_file import load_camera_info
-from ..geometry.camera import CameraModel, DEFAULT_HFOV_DEG
+from ..geometry.camera import CameraModel
 from ..lifting.keypoints_json import DEFAULT_MIN_CONFIDENCE, lift_keypoints, read_keypoints
 from ..lifting.lifter import Lifter, lifter_dir
 from ..lifting.training import evaluate, quick_variant, train, TrainingConfig
@@ -53,7 +54,6 @@ def blazepose_agreement(lifter: Lifter) -> Dict[str, float]:
     """
     from ..estimation.estimator import PoseEstimator
     from ..evaluation.pose_metrics import mpjpe
-    from ..geometry.camera import CameraModel
     from ..models.joint_sets import HUMAN36M_17
     from ..samples import fetch_samples, PERSON_IMAGES, read_rgb
 
@@ -119,7 +119,6 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _camera(args: argparse.Namespace, file_size: Optional[Tuple[int, int]]) -> CameraModel:
     """Return the camera of ``pose3d-estimate``'s options for the keypoints' image."""
-    from .estimate import camera_for
     size = tuple(args.image_size) if args.image_size else file_size
     if size is not None:
         return camera_for(args, *size)
@@ -173,16 +172,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     lifting.add_argument('--image-size', type=int, nargs=2, metavar=('W', 'H'),
                          help='size of the image the keypoints are in, pixels (default: '
                               '"image_size" in the file, else the --camera-info size)')
-    camera = lifting.add_argument_group(
-        f'camera, as in pose3d-estimate (default: --hfov {DEFAULT_HFOV_DEG:g})')
-    camera.add_argument('--camera-info', type=Path, metavar='FILE',
-                        help='ROS camera_calibration YAML')
-    for name in ('fx', 'fy', 'cx', 'cy'):
-        camera.add_argument(f'--{name}', type=float,
-                            help='pixels' + ('' if name in ('fx', 'fy') else
-                                             ' (default: the image centre)'))
-    camera.add_argument('--hfov', type=float, metavar='DEG',
-                        help='horizontal field of view in degrees')
+    add_camera_arguments(lifting, 'camera, as in pose3d-estimate')
     lifting.add_argument('--min-confidence', type=float, default=DEFAULT_MIN_CONFIDENCE,
                          metavar='C', help='joints less confident than this are left out of '
                          f'the root fit (default: {DEFAULT_MIN_CONFIDENCE:g})')

@@ -62,6 +62,12 @@ class Placement:
     from_fit: np.ndarray
 
 
+def inside_image(pixels: torch.Tensor, camera: CameraModel) -> torch.Tensor:
+    """Return which (..., 2) delivered-image pixels lie inside the image, (...,) bool."""
+    limits = pixels.new_tensor([camera.width - 1, camera.height - 1])
+    return ((pixels >= 0) & (pixels <= limits)).all(-1)
+
+
 def resolve_device(name: str) -> torch.device:
     """Turn ``'auto'`` into CUDA when available, else CPU; check explicit CUDA requests."""
     if name == 'auto':
@@ -245,9 +251,7 @@ class PoseEstimator:
             heatmaps, world = crops.new_zeros((0, 39, 64, 64)), crops.new_zeros((0, 117))
         landmarks = decode_landmarks(raw, flag, heatmaps, world, regions, size)
         delivered = camera.distort(landmarks.pixels.double())
-        height, width = image.shape[-2:]
-        inside = ((delivered >= 0) &
-                  (delivered <= delivered.new_tensor([width - 1, height - 1]))).all(-1)
+        inside = inside_image(delivered, camera)
         visible = ((landmarks.visibility >= 0.5) & inside).sum(-1)
         keep = (landmarks.pose_score >= self.config.min_pose_presence) & \
             (visible >= self.config.min_visible_landmarks)
@@ -307,32 +311,31 @@ class PoseEstimator:
         0. The root is the hips' midpoint, as for every backend; RootNet sets its depth.
         """
         limits = [camera.width - 1.0, camera.height - 1.0]
-        pinhole = np.clip(landmarks.pixels.double().cpu().numpy(), 0.0, limits)
+        pinhole = np.clip(landmarks.pixels.double().cpu().numpy(), 0.0, limits)  # in the image
         boxes = np.concatenate([pinhole.min(axis=1), pinhole.max(axis=1)], axis=1)
         squares, valid = process_boxes(boxes, camera.width, camera.height)
         keep = torch.from_numpy(valid).to(scores.device)
         output = self.mppe(image, squares[valid], camera.intrinsics,
                            camera.distort if camera.distorted else None)
-        keypoints = camera.distort(torch.from_numpy(output.pixels)).numpy()
-        inside = ((keypoints >= 0) & (keypoints <= limits)).all(-1)
+        keypoints = camera.distort(torch.from_numpy(output.pixels))
+        visibility = inside_image(keypoints, camera).double().numpy()
         root = output.joints[:, list(self.joint_set.hips)].mean(axis=1)
-        placement = Placement(keypoints, inside.astype(np.float64), output.joints, root,
+        placement = Placement(keypoints.numpy(), visibility, output.joints, root,
                               output.prior_z, np.ones(len(keypoints), bool))
         return landmarks.select(keep), scores[keep], delivered[keep], placement
 
     def _persons(self, landmarks: Landmarks, scores: torch.Tensor, delivered: torch.Tensor,
                  placement: Placement, camera: CameraModel) -> Tuple[Person, ...]:
         """Build one Person each; the box spans the 33 landmarks in the delivered image."""
-        width, height = camera.width, camera.height
-        pixels = delivered.cpu().numpy()
+        clipped = np.clip(delivered.cpu().numpy(), 0, [camera.width - 1, camera.height - 1])
+        boxes = np.concatenate([clipped.min(axis=1), clipped.max(axis=1)], axis=1)
         alignment = camera.distort(landmarks.alignment.double()).cpu().numpy()
         scores = scores.cpu().numpy()
         persons = []
-        for index in range(len(pixels)):
-            clipped = np.clip(pixels[index], 0, [width - 1, height - 1])
+        for index in range(len(boxes)):
             persons.append(Person(
                 score=float(scores[index]),
-                bbox=np.concatenate([clipped.min(0), clipped.max(0)]),
+                bbox=boxes[index],
                 keypoints_2d=placement.keypoints[index],
                 visibility=placement.visibility[index],
                 joints_3d=placement.joints[index],

@@ -39,9 +39,9 @@ class MppeOutput:
         (N, J, 2) joints' u, v in the boxes' pixel frame (the ideal pinhole image).
     joints
         (N, J, 3) metres, camera optical frame (x right, y down, z forward).
-    root
-        (N, 3) RootNet's root: its own pixel back-projected at its depth, metres, camera
-        optical frame (PoseNet's joints take only its depth, as in the official demo).
+    root_depth
+        (N,) RootNet's root depth, metres. As in the official demo, PoseNet's joints take
+        only this depth from RootNet, not its root pixel.
     prior_z
         (N,) the distance prior k (gamma = 1), metres.
 
@@ -49,7 +49,7 @@ class MppeOutput:
 
     pixels: np.ndarray
     joints: np.ndarray
-    root: np.ndarray
+    root_depth: np.ndarray
     prior_z: np.ndarray
 
 
@@ -113,7 +113,7 @@ class Mppe:
         if count == 0:
             joints = len(self.joint_set.joint_names)
             return MppeOutput(np.zeros((0, joints, 2)), np.zeros((0, joints, 3)),
-                              np.zeros((0, 3)), np.zeros(0))
+                              np.zeros(0), np.zeros(0))
         prior_z = prior_depth(fx, fy, boxes[:, 2])  # the boxes are square
         boxes_t = torch.as_tensor(boxes, dtype=torch.float32, device=self.device)
         regions = Regions(boxes_t[:, :2] + boxes_t[:, 2:] / 2.0, boxes_t[:, 2],
@@ -123,19 +123,16 @@ class Mppe:
         # k in mm stays float32 (small boxes give k beyond float16's 65504).
         k = torch.as_tensor(prior_z * 1000.0, dtype=torch.float32, device=self.device)
         chunks = [slice(start, start + MAX_BATCH) for start in range(0, count, MAX_BATCH)]
-        root = torch.cat([self.rootnet(inputs[c], k[c]).float() for c in chunks])  # (N, 3)
-        pose = torch.cat([self.posenet(inputs[c]).float() for c in chunks])  # (N, J, 3)
-        scale = INPUT_SIZE / OUTPUT_SIZE
-        root_px = crop_to_image(root[:, None, :2] * scale, regions, INPUT_SIZE)[:, 0]
-        pixels = crop_to_image(pose[..., :2] * scale, regions, INPUT_SIZE)
-        depth_mm = bins_to_mm(pose[..., 2], root[:, 2], DEPTH_BINS)
-        pixels = pixels.double().cpu().numpy()
-        depth = depth_mm.double().cpu().numpy() / 1000.0
-        root_z = root[:, 2].double().cpu().numpy() / 1000.0
+        root_mm = torch.cat([self.rootnet(inputs[c], k[c])[:, 2] for c in chunks])  # (N,)
+        pose = torch.cat([self.posenet(inputs[c]) for c in chunks])  # (N, J, 3)
+        pixels = crop_to_image(pose[..., :2] * (INPUT_SIZE / OUTPUT_SIZE), regions, INPUT_SIZE)
+        depth_mm = bins_to_mm(pose[..., 2], root_mm, DEPTH_BINS)
+        # One copy to the host: (N, J, 2) pixels, (N, J) depths, (N,) root depths.
+        host = torch.cat([pixels.flatten(1), depth_mm, root_mm[:, None]], 1).double().cpu()
+        pixels = host[:, :2 * pose.shape[1]].reshape(pixels.shape).numpy()
+        depth = host[:, 2 * pose.shape[1]:-1].numpy() / 1000.0
         rays = (pixels - [cx, cy]) / [fx, fy]
-        root_rays = (root_px.double().cpu().numpy() - [cx, cy]) / [fx, fy]
         return MppeOutput(
             pixels=pixels,
             joints=np.concatenate([rays * depth[..., None], depth[..., None]], axis=-1),
-            root=np.concatenate([root_rays * root_z[:, None], root_z[:, None]], axis=-1),
-            prior_z=prior_z)
+            root_depth=host[:, -1].numpy() / 1000.0, prior_z=prior_z)
