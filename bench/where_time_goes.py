@@ -2,9 +2,11 @@
 Where the estimator's time goes: the stage split and PyTorch's profiler, per operator.
 
 Runs the estimator on one crowd frame (:mod:`pose3d_ros.evaluation.crowds`) a few times
-and prints (1) each stage's share of the frame, and (2) the PyTorch operators that take
-the most time under ``torch.profiler`` (with the LiteRT runtime the networks run outside
-PyTorch, and show as the stages' remainder).
+and prints (1) each stage's share of the frame, (2) the PyTorch operators that take the
+most time under ``torch.profiler`` (with the LiteRT runtime the networks run outside
+PyTorch, and show as the stages' remainder), and (3) what building and serialising each
+of the node's per-frame outputs costs for the persons found (the node's default marker
+parameters).
 
 ``--pose-backend 3dmppe`` times RootNet and PoseNet (in the ``root`` stage) on snapshots of
 the official shapes with random weights, written to a temporary directory: their speed
@@ -20,20 +22,28 @@ from pathlib import Path
 import statistics
 import sys
 import tempfile
+import time
+from typing import Callable, Sequence
 
+import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig, POSE_BACKENDS
 from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.estimation.result import Person
 from pose3d_ros.evaluation.crowds import crowd
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.mppe.checkpoint import write_snapshot
 from pose3d_ros.mppe.networks import PoseNet, RootNet
+from pose3d_ros.node import messages
+from pose3d_ros.node.parameters import BY_NAME
 from pose3d_ros.samples import fetch_samples, read_player, read_rgb
+from rclpy.serialization import serialize_message
+from std_msgs.msg import Header
 import torch
 from torch.profiler import profile, ProfilerActivity
 
 
 def main() -> int:
-    """Profile and print the two tables."""
+    """Profile and print the three tables."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--runtime', default='torch', choices=('torch', 'litert'))
     parser.add_argument('--device', default='cpu')
@@ -79,7 +89,31 @@ def profile_estimator(args: argparse.Namespace, snapshots: dict) -> int:
         print(f'| {name} | {ms:.1f} | {ms / total:.0%} |')
     sort = 'self_cuda_time_total' if estimator.device.type == 'cuda' else 'self_cpu_time_total'
     print('\n' + profiler.key_averages().table(sort_by=sort, row_limit=args.top))
+    print_output_costs(frame, estimator(frame, camera).persons, args.repeats)
     return 0
+
+
+def print_output_costs(frame: np.ndarray, persons: Sequence[Person], repeats: int) -> None:
+    """Print the median time to build and to serialise each of the node's outputs."""
+    def median_ms(call: Callable[[], object]) -> float:
+        times = []
+        for _ in range(max(repeats, 5)):
+            start = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - start) * 1e3)
+        return statistics.median(times)
+
+    defaults = {name: BY_NAME[name].default
+                for name in ('marker_scale', 'marker_lifetime', 'min_joint_visibility')}
+    builders = messages.output_builders(Header(frame_id='camera_optical'), frame, persons,
+                                        *defaults.values())
+    print(f'\nnode outputs for {len(persons)} persons\n')
+    print('| output | build ms | serialise ms |')
+    print('| --- | --- | --- |')
+    for name, build in builders.items():
+        message = build()
+        print(f'| {name} | {median_ms(build):.2f} | '
+              f'{median_ms(lambda: serialize_message(message)):.2f} |')
 
 
 if __name__ == '__main__':

@@ -29,3 +29,21 @@ def test_quick_benchmark_writes_its_records(tmp_path: Path) -> None:
         assert 0 < record['ms'] <= record['p90_ms']
     found = {r['persons']: r['found'] for r in records if r['stage'] == 'pipeline'}
     assert found == {1: 1, 5: 5}  # the crowds hold the people they claim
+
+
+def test_where_time_goes_prints_stages_operators_and_output_costs() -> None:
+    run = subprocess.run([sys.executable, str(ROOT / 'bench' / 'where_time_goes.py'),
+                          '--runtime', 'litert', '--size', '640', '480', '--persons', '1',
+                          '--repeats', '1'], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    stages = [line.split(' | ')[0].strip('| ') for line in run.stdout.splitlines()
+              if line.startswith('| ') and line.count('|') == 4 and '%' in line]
+    assert stages == ['preprocess', 'detect', 'landmarks', 'root', 'postprocess']
+    assert 'Self CPU time total' in run.stdout
+    assert 'node outputs for 1 persons' in run.stdout
+    costs = {cells[0]: [float(value) for value in cells[1:]] for cells in (
+        [cell.strip() for cell in line.strip('|').split('|')]
+        for line in run.stdout.split('node outputs')[1].splitlines()
+        if line.startswith('| ') and not line.startswith(('| output', '| ---')))}
+    assert set(costs) == {'markers', 'poses', 'joints', 'skeletons', 'debug_image'}
+    assert all(value > 0 for values in costs.values() for value in values)

@@ -5,7 +5,7 @@ import math
 import cv2
 import numpy as np
 from pose3d_ros.estimation.detection import Detections
-from pose3d_ros.estimation.regions import crop, crop_to_image, Regions
+from pose3d_ros.estimation.regions import crop, crop_grid, crop_to_image, Regions
 from pose3d_ros.estimation.views import merge_views, to_image, view_regions
 import pytest
 import torch
@@ -27,6 +27,17 @@ def test_crop_to_image_corners_and_rotation() -> None:
     turned = crop_to_image(corners, one_region(100.0, 50.0, 40.0, math.pi / 2), 8)[0]
     np.testing.assert_allclose(turned.numpy(), [[120.0, 30.0], [120.0, 70.0], [100.0, 50.0]],
                                atol=1e-9)
+
+
+def test_crop_grid_is_crop_to_image_of_every_crop_pixel() -> None:
+    regions = Regions(torch.tensor([[100.0, 50.0], [-20.0, 300.0]], dtype=torch.float64),
+                      torch.tensor([40.0, 333.0], dtype=torch.float64),
+                      torch.tensor([0.0, -2.5], dtype=torch.float64))
+    size = 6
+    rows, cols = torch.meshgrid(torch.arange(size), torch.arange(size), indexing='ij')
+    pixels = torch.stack([cols, rows], -1).reshape(1, -1, 2).expand(2, -1, -1).double()
+    expected = crop_to_image(pixels, regions, size).reshape(2, size, size, 2)
+    torch.testing.assert_close(crop_grid(regions, size), expected, rtol=0.0, atol=1e-12)
 
 
 def test_crop_matches_mediapipe_opencv_warp() -> None:

@@ -60,7 +60,7 @@ class NetworkSpec:
         ``rgb`` is (N, 3, H, W) at :attr:`input_size`; the result is float32, same shape.
         """
         low, high = self.input_range
-        return rgb.float() * ((high - low) / 255.0) + low
+        return (rgb.float() * ((high - low) / 255.0)).add_(low)
 
     def load(self, model_dir: Optional[PathLike] = None) -> fx.GraphModule:
         """

@@ -7,7 +7,7 @@ PointCloud2 and the debug Image, each stamped with the input image's header.
 """
 
 import colorsys
-from typing import List, Sequence, Union
+from typing import Any, Callable, Dict, List, Sequence, Union
 
 from builtin_interfaces.msg import Duration
 import cv2
@@ -93,15 +93,13 @@ def colour(identifier: int) -> ColorRGBA:
     return ColorRGBA(r=float(red), g=float(green), b=float(blue), a=1.0)
 
 
+def _points(xyz: np.ndarray) -> List[Point]:
+    """Return (K, 3) metres as K Point messages (``tolist``: no NumPy scalar per value)."""
+    return [Point(x=x, y=y, z=z) for x, y, z in np.asarray(xyz, np.float64).tolist()]
+
+
 def _point(xyz: Sequence[float]) -> Point:
-    return Point(x=float(xyz[0]), y=float(xyz[1]), z=float(xyz[2]))
-
-
-def _identity() -> Pose:
-    """Return a new identity pose (each marker needs its own: messages are mutable)."""
-    pose = Pose()
-    pose.orientation.w = 1.0
-    return pose
+    return _points(np.reshape(xyz, (1, 3)))[0]
 
 
 def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s: float,
@@ -111,7 +109,8 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
 
     Marker ids are person ids (namespaces ``joints``, ``bones``, ``labels``); joints below
     ``min_visibility`` and bones touching them are left out. ``scale`` is the joint sphere
-    diameter in metres (bones are half as thick).
+    diameter in metres (bones are half as thick). Markers keep their default pose, the
+    identity (a ROS 2 Quaternion defaults to w = 1), except the label's position.
     """
     lifetime = Duration(sec=int(lifetime_s), nanosec=int((lifetime_s % 1.0) * 1e9))
     array = MarkerArray(markers=[Marker(header=header, action=Marker.DELETEALL)])
@@ -120,14 +119,14 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
         shown = person.visibility >= min_visibility
         common = {'header': header, 'id': identifier, 'action': Marker.ADD,
                   'lifetime': lifetime, 'color': colour(identifier)}
-        joints = Marker(ns='joints', type=Marker.SPHERE_LIST, pose=_identity(), **common)
+        joints = Marker(ns='joints', type=Marker.SPHERE_LIST, **common)
         joints.scale.x = joints.scale.y = joints.scale.z = scale
-        joints.points = [_point(p) for p, keep in zip(person.joints_3d, shown) if keep]
-        bones = Marker(ns='bones', type=Marker.LINE_LIST, pose=_identity(), **common)
+        joints.points = _points(person.joints_3d[shown])
+        bones = Marker(ns='bones', type=Marker.LINE_LIST, **common)
         bones.scale.x = scale / 2.0
-        bones.points = [_point(person.joints_3d[j]) for a, b in person.joint_set.edges
-                        if shown[a] and shown[b] for j in (a, b)]
-        label = Marker(ns='labels', type=Marker.TEXT_VIEW_FACING, pose=_identity(), **common)
+        edges = np.asarray(person.joint_set.edges).reshape(-1, 2)
+        bones.points = _points(person.joints_3d[edges[shown[edges].all(axis=1)].ravel()])
+        label = Marker(ns='labels', type=Marker.TEXT_VIEW_FACING, **common)
         head = person.joints_3d[person.joint_set.head]
         label.pose.position = _point(head - [0.0, 0.25, 0.0])
         label.scale.z = scale * 4.0
@@ -150,13 +149,9 @@ def root_poses(header: Header, persons: Sequence[Person]) -> PoseArray:
 
 def joint_poses(header: Header, persons: Sequence[Person]) -> PoseArray:
     """Every person's joints, person-major in their joint set's order, identity orientation."""
-    poses = []
-    for person in persons:
-        for xyz in person.joints_3d:
-            pose = _identity()
-            pose.position = _point(xyz)
-            poses.append(pose)
-    return PoseArray(header=header, poses=poses)
+    joints = [person.joints_3d for person in persons]
+    points = _points(np.concatenate(joints)) if joints else []
+    return PoseArray(header=header, poses=[Pose(position=point) for point in points])
 
 
 SKELETON_FIELDS = (('x', PointField.FLOAT32), ('y', PointField.FLOAT32),
@@ -193,6 +188,24 @@ def debug_image(header: Header, rgb: np.ndarray, persons: Sequence[Person],
     height, width = bgr.shape[:2]
     return Image(header=header, height=height, width=width, encoding='bgr8',
                  is_bigendian=False, step=width * 3, data=bgr.tobytes())
+
+
+def output_builders(header: Header, rgb: np.ndarray, persons: Sequence[Person],
+                    marker_scale: float, marker_lifetime_s: float,
+                    min_visibility: float) -> Dict[str, Callable[[], Any]]:
+    """
+    Return a function building each per-frame output, by the node's topic name.
+
+    The node calls only those whose topic has a subscriber; ``bench/where_time_goes.py``
+    times each.
+    """
+    return {
+        'markers': lambda: markers(header, persons, marker_scale, marker_lifetime_s,
+                                   min_visibility),
+        'poses': lambda: root_poses(header, persons),
+        'joints': lambda: joint_poses(header, persons),
+        'skeletons': lambda: skeleton_cloud(header, persons),
+        'debug_image': lambda: debug_image(header, rgb, persons, min_visibility)}
 
 
 def image_message(header: Header, rgb: np.ndarray) -> Image:
