@@ -119,13 +119,14 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
         shown = person.visibility >= min_visibility
         common = {'header': header, 'id': identifier, 'action': Marker.ADD,
                   'lifetime': lifetime, 'color': colour(identifier)}
+        points = _points(person.joints_3d)  # shared by both lists: built once per joint
         joints = Marker(ns='joints', type=Marker.SPHERE_LIST, **common)
         joints.scale.x = joints.scale.y = joints.scale.z = scale
-        joints.points = _points(person.joints_3d[shown])
+        joints.points = [points[j] for j in np.flatnonzero(shown)]
         bones = Marker(ns='bones', type=Marker.LINE_LIST, **common)
         bones.scale.x = scale / 2.0
         edges = np.asarray(person.joint_set.edges).reshape(-1, 2)
-        bones.points = _points(person.joints_3d[edges[shown[edges].all(axis=1)].ravel()])
+        bones.points = [points[j] for j in edges[shown[edges].all(axis=1)].ravel()]
         label = Marker(ns='labels', type=Marker.TEXT_VIEW_FACING, **common)
         head = person.joints_3d[person.joint_set.head]
         label.pose.position = _point(head - [0.0, 0.25, 0.0])
