@@ -46,6 +46,7 @@ from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.estimation.result import FrameResult
 from pose3d_ros.evaluation.crowds import crowd
 from pose3d_ros.geometry.camera import CameraModel
+from pose3d_ros.malloc_settings import keep_freed_memory
 from pose3d_ros.node import messages
 from pose3d_ros.node.client import NodeProcess, Pose3dClient, ros_environment
 from pose3d_ros.samples import fetch_samples, read_player, read_rgb
@@ -275,6 +276,7 @@ def print_tables(records: List[dict]) -> None:
 
 def main() -> int:
     """Measure, print the tables, write the JSON; 1 when the node did not answer."""
+    keep_freed_memory()  # as the node and pose3d-estimate do
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--quick', action='store_true',
                         help='640x480 with 1 and 5 people, few repeats (for CI)')

@@ -14,7 +14,7 @@ does not depend on the weights' values, and the official files cannot be fetched
 
 Usage: python bench/where_time_goes.py [--runtime torch|litert] [--device cpu|cuda]
        [--size 1280 720] [--persons 10] [--repeats 5] [--top 15]
-       [--pose-backend blazepose|lifting|3dmppe]
+       [--pose-backend blazepose|lifting|3dmppe] [--default-malloc]
 """
 
 import argparse
@@ -31,6 +31,7 @@ from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.estimation.result import Person
 from pose3d_ros.evaluation.crowds import crowd
 from pose3d_ros.geometry.camera import CameraModel
+from pose3d_ros.malloc_settings import keep_freed_memory
 from pose3d_ros.mppe.checkpoint import write_snapshot
 from pose3d_ros.mppe.networks import PoseNet, RootNet
 from pose3d_ros.node import messages
@@ -52,7 +53,12 @@ def main() -> int:
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--top', type=int, default=15)
     parser.add_argument('--pose-backend', default='blazepose', choices=POSE_BACKENDS)
+    parser.add_argument('--default-malloc', action='store_true',
+                        help="keep glibc's default malloc settings instead of those the "
+                             "package's programs set (pose3d_ros/malloc_settings.py)")
     args = parser.parse_args()
+    if not args.default_malloc:
+        keep_freed_memory()
     with tempfile.TemporaryDirectory() as directory:
         snapshots = {}
         if args.pose_backend == '3dmppe':
@@ -80,7 +86,8 @@ def profile_estimator(args: argparse.Namespace, snapshots: dict) -> int:
             timings.append(estimator(frame, camera).timings_ms)
     print(f'{args.runtime} on {estimator.device}, {args.pose_backend}, '
           f'{args.size[0]}x{args.size[1]}, {args.persons} persons, '
-          f'{torch.get_num_threads()} threads, {args.repeats} frames (under the profiler)\n')
+          f'{torch.get_num_threads()} threads, {args.repeats} frames (under the profiler), '
+          f'{"default" if args.default_malloc else "kept"} freed memory\n')
     medians = {name: statistics.median(t[name] for t in timings) for name in timings[0]}
     total = sum(medians.values())
     print('| stage | median ms | share |')

@@ -30,6 +30,7 @@ from ..estimation.result import FrameResult
 from ..estimation.stream import StreamConfig, StreamEstimator
 from ..estimation.tracking import TrackingConfig
 from ..geometry.camera import DEFAULT_HFOV_DEG
+from ..malloc_settings import keep_freed_memory
 from ..models.joint_sets import JOINT_SETS
 from ..models.runtime import RUNTIMES
 from ..models.store import ModelFileError
@@ -225,6 +226,7 @@ def process_stream(estimator: PoseEstimator, path: Path, args: argparse.Namespac
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point; see the module docstring."""
+    keep_freed_memory()
     args = build_parser().parse_args(argv)
     if args.hfov is not None and not 0 < args.hfov < 180:
         print('error: --hfov must be in (0, 180) degrees', file=sys.stderr)

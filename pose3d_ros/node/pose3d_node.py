@@ -41,6 +41,7 @@ from ..estimation.stream import StreamEstimator
 from ..geometry.camera import CameraModel, DEFAULT_HFOV_DEG
 from ..geometry.depth_fusion import fuse_depths, measured_root_depth, move_to_depth
 from ..image_decoding import decode_depth
+from ..malloc_settings import keep_freed_memory
 from ..models.store import ModelFileError
 
 #: Seconds between repeats of the same warning or error.
@@ -477,6 +478,7 @@ def _seconds(stamp: Any) -> float:
 
 def main(args: Optional[List[str]] = None) -> None:
     """Run the node until Ctrl-C or an external shutdown."""
+    keep_freed_memory()  # before any thread starts (pose3d_ros/malloc_settings.py)
     rclpy.init(args=args)
     node = Pose3dNode()
     try:
