@@ -424,7 +424,7 @@ class Pose3dNode(LifecycleNode):
         if not publishers or not self.context.ok():  # cleaned up, or Ctrl-C in progress
             return
         # Each output is built only when somebody subscribes to it: building the messages
-        # in Python costs up to about 1 ms per person (docs/performance.md).
+        # in Python costs about 1 ms per person (docs/performance.md).
         builders = messages.output_builders(
             header, rgb, result.persons, self.value('marker_scale'),
             self.value('marker_lifetime'), self.value('min_joint_visibility'))
