@@ -110,10 +110,11 @@ def print_output_costs(frame: np.ndarray, persons: Sequence[Person], repeats: in
             times.append((time.perf_counter() - start) * 1e3)
         return statistics.median(times)
 
-    defaults = {name: BY_NAME[name].default
-                for name in ('marker_scale', 'marker_lifetime', 'min_joint_visibility')}
-    builders = messages.output_builders(Header(frame_id='camera_optical'), frame, persons,
-                                        *defaults.values())
+    builders = messages.output_builders(
+        Header(frame_id='camera_optical'), frame, persons,
+        marker_scale=BY_NAME['marker_scale'].default,
+        marker_lifetime_s=BY_NAME['marker_lifetime'].default,
+        min_visibility=BY_NAME['min_joint_visibility'].default)
     print(f'\nnode outputs for {len(persons)} persons\n')
     print('| output | build ms | serialise ms |')
     print('| --- | --- | --- |')

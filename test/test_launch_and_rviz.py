@@ -102,7 +102,7 @@ def test_launch_arguments_reach_the_nodes(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_launch_file_names_the_installed_executable() -> None:
     setup = (REPO / 'setup.py').read_text()
-    assert "'pose3d_node = pose3d_ros.node.pose3d_node:main'" in setup
+    assert "'pose3d_node = pose3d_ros.node.start:main'" in setup
     tree = ast.parse(LAUNCH_FILE.read_text())
     strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
     assert {'pose3d_node', 'pose3d.yaml', 'pose3d.rviz'} <= strings

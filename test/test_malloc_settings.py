@@ -31,3 +31,36 @@ def test_without_mallopt_nothing_is_changed(monkeypatch: pytest.MonkeyPatch) -> 
         assert malloc_settings.keep_freed_memory() is False
     finally:
         malloc_settings.keep_freed_memory.cache_clear()
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != 'glibc', reason='mallopt is glibc-only')
+def test_node_compute_thread_reuses_freed_memory() -> None:
+    """Settings applied as pose3d_node's executable does: a new thread's big blocks are kept."""
+    code = """
+import resource
+import sys
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np
+from pose3d_ros.node import start
+assert 'rclpy' not in sys.modules and 'torch' not in sys.modules
+start.keep_freed_memory()
+import pose3d_ros.node.pose3d_node  # what start.main imports next; rclpy and torch start threads
+
+
+def faults_per_block():
+    faults = []
+    for _ in range(2):
+        before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
+        block = np.ones(100 * 2 ** 20 // 8)  # 100 MB, every page written
+        del block
+        faults.append(resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before)
+    return faults
+
+
+print(*ThreadPoolExecutor(1).submit(faults_per_block).result())
+"""
+    run = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    first, second = (int(value) for value in run.stdout.split())
+    assert first > 0 and second <= first // 10, (first, second)

@@ -9,6 +9,7 @@ input is followed by a valid frame that must still be answered.
 
 import os
 from pathlib import Path
+import platform
 import statistics
 import time
 from typing import Any, Iterator, Optional
@@ -199,6 +200,12 @@ def test_diagnostics(client: tuple, photo: tuple) -> None:
         assert key in values, key
     assert values['device'] == 'cpu'
     assert float(values['latency receive to publish (ms)']) > 0.0
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != 'glibc', reason='mallopt is glibc-only')
+def test_node_started_with_freed_memory_kept(node: NodeProcess) -> None:
+    """The executable applies pose3d_ros/malloc_settings.py before rclpy (node/start.py)."""
+    assert 'freed memory kept for the next frame' in node.log(), node.log()
 
 
 def test_person_keeps_its_track_id_across_frames(client: tuple, photo: tuple) -> None:

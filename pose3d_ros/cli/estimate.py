@@ -226,7 +226,6 @@ def process_stream(estimator: PoseEstimator, path: Path, args: argparse.Namespac
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point; see the module docstring."""
-    keep_freed_memory()
     args = build_parser().parse_args(argv)
     if args.hfov is not None and not 0 < args.hfov < 180:
         print('error: --hfov must be in (0, 180) degrees', file=sys.stderr)
@@ -239,6 +238,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("error: 3dmppe gives PoseNet's own joints, which --joint-set cannot convert",
               file=sys.stderr)
         return 2
+    keep_freed_memory()  # this program starts no threads of its own before this
     inputs = args.inputs or [sample_path(DEFAULT_IMAGE)]
     try:
         config = EstimatorConfig(device=args.device, runtime=args.runtime,

@@ -68,8 +68,8 @@ def crop_grid(regions: Regions, size: int) -> torch.Tensor:
     The map of :func:`crop_to_image` over the whole ``size`` x ``size`` crop, (N, size,
     size, 2). Along a crop row the image point moves by a constant step, and likewise down
     a crop column, so the grid is one row of points plus one column of steps, broadcast:
-    one pass over the grid instead of a matrix product per point (about 10 times faster on
-    a 2-core CPU).
+    one pass over the grid instead of a small matrix product per point, which PyTorch runs
+    slowly on the CPU.
     """
     fractions = torch.arange(size, device=regions.sides.device,
                              dtype=regions.sides.dtype) / size - 0.5
@@ -99,8 +99,9 @@ def crop(image: torch.Tensor, regions: Regions, size: int, padding: str,
         (nearest edge pixel, BORDER_REPLICATE).
     to_source
         Optional map from the regions' pixel frame to ``image`` pixels, (..., 2) to
-        (..., 2); e.g. :meth:`CameraModel.distort` to crop a virtual pinhole view of a
-        distorted image. Default: the regions are in ``image`` pixels.
+        (..., 2), returning a new tensor (it is scaled in place); e.g.
+        :meth:`CameraModel.distort` to crop a virtual pinhole view of a distorted image.
+        Default: the regions are in ``image`` pixels.
 
     Returns
     -------

@@ -104,16 +104,12 @@ class BagWriter:
 
     def write(self, header: Header, result: FrameResult) -> None:
         """Write the markers, poses, joints and skeleton cloud of one frame."""
-        persons = result.persons
-        outputs = {
-            'markers': messages.markers(header, persons, self.marker_scale, 0.0,
-                                        self.min_visibility),
-            'poses': messages.root_poses(header, persons),
-            'joints': messages.joint_poses(header, persons),
-            'skeletons': messages.skeleton_cloud(header, persons)}
+        builders = messages.output_builders(header, None, result.persons, self.marker_scale,
+                                            0.0, self.min_visibility)
         stamp_ns = header.stamp.sec * 1_000_000_000 + header.stamp.nanosec
-        for name, message in outputs.items():
-            self.writer.write(self.connections[name], stamp_ns, serialize_message(message))
+        for name in OUTPUT_TYPES:
+            self.writer.write(self.connections[name], stamp_ns,
+                              serialize_message(builders[name]()))
 
     def close(self) -> None:
         """Finish the bag (its metadata is written here)."""

@@ -70,7 +70,7 @@ class NodeProcess:
     def __enter__(self) -> 'NodeProcess':
         with open(self.log_file, 'wb') as log:
             self.process = subprocess.Popen(
-                [sys.executable, '-m', 'pose3d_ros.node.pose3d_node', '--ros-args',
+                [sys.executable, '-m', 'pose3d_ros.node.start', '--ros-args',
                  *self.ros_args], env=self.environment, stdout=log, stderr=subprocess.STDOUT)
         return self
 
@@ -170,7 +170,8 @@ class Pose3dClient(Node):
 
         Each wait blocks until a callback is ready or the time is up, never polls: a
         client waking every 10 ms slowed the node's estimator on a 2-core machine by
-        about 15 % (docs/performance.md).
+        about 12 % (docs/performance.md). Meant for a SingleThreadedExecutor, whose
+        ``spin_once`` returns after one callback.
         """
         deadline = time.monotonic() + seconds
         while (remaining := deadline - time.monotonic()) > 0.0:

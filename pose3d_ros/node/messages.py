@@ -7,7 +7,7 @@ PointCloud2 and the debug Image, each stamped with the input image's header.
 """
 
 import colorsys
-from typing import Any, Callable, Dict, List, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from builtin_interfaces.msg import Duration
 import cv2
@@ -191,14 +191,15 @@ def debug_image(header: Header, rgb: np.ndarray, persons: Sequence[Person],
                  is_bigendian=False, step=width * 3, data=bgr.tobytes())
 
 
-def output_builders(header: Header, rgb: np.ndarray, persons: Sequence[Person],
+def output_builders(header: Header, rgb: Optional[np.ndarray], persons: Sequence[Person],
                     marker_scale: float, marker_lifetime_s: float,
                     min_visibility: float) -> Dict[str, Callable[[], Any]]:
     """
     Return a function building each per-frame output, by the node's topic name.
 
-    The node calls only those whose topic has a subscriber; ``bench/where_time_goes.py``
-    times each.
+    The node calls only those whose topic has a subscriber, the bag writer all but
+    ``debug_image`` (the only one that needs ``rgb``); ``bench/where_time_goes.py`` times
+    each.
     """
     return {
         'markers': lambda: markers(header, persons, marker_scale, marker_lifetime_s,

@@ -477,10 +477,18 @@ def _seconds(stamp: Any) -> float:
 
 
 def main(args: Optional[List[str]] = None) -> None:
-    """Run the node until Ctrl-C or an external shutdown."""
-    keep_freed_memory()  # before any thread starts (pose3d_ros/malloc_settings.py)
+    """
+    Run the node until Ctrl-C or an external shutdown.
+
+    The ``pose3d_node`` executable (:mod:`pose3d_ros.node.start`) applies the malloc
+    settings before rclpy is imported; here they are only reported.
+    """
+    freed_memory_kept = keep_freed_memory()  # cached: applied by start.main
     rclpy.init(args=args)
     node = Pose3dNode()
+    node.get_logger().info('freed memory kept for the next frame' if freed_memory_kept else
+                           "glibc's malloc settings could not be applied: freed memory "
+                           'goes back to the kernel (pose3d_ros/malloc_settings.py)')
     try:
         if node.value('autostart'):
             for name, transition in (('configure', node.trigger_configure),
@@ -499,7 +507,3 @@ def main(args: Optional[List[str]] = None) -> None:
     finally:
         node.destroy_node()
         rclpy.try_shutdown()
-
-
-if __name__ == '__main__':
-    main()
