@@ -39,7 +39,6 @@ import sys
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
-from builtin_interfaces.msg import Time
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
@@ -47,12 +46,7 @@ from pose3d_ros.estimation.result import FrameResult
 from pose3d_ros.evaluation.crowds import crowd
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.malloc_settings import keep_freed_memory
-from pose3d_ros.node import messages
-from pose3d_ros.node.client import NodeProcess, Pose3dClient, ros_environment
 from pose3d_ros.samples import fetch_samples, read_player, read_rgb
-import rclpy
-from rclpy.executors import SingleThreadedExecutor
-from std_msgs.msg import Header
 import torch
 
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
@@ -130,8 +124,16 @@ def measure_node(estimator: PoseEstimator, impl: str, threads: int, frame: np.nd
     Publish -> markers latency of the node against ``estimator`` bare, and its 30 Hz rate.
 
     The node runs ``estimator``'s device and runtime. Returns None (after printing the
-    node's log) when it did not answer.
+    node's log) when it did not answer. ROS 2 is imported here, not with the module: the
+    estimator tables (``--no-node``) run where it is not installed, such as a GPU machine.
     """
+    from builtin_interfaces.msg import Time
+    from pose3d_ros.node import messages
+    from pose3d_ros.node.client import NodeProcess, Pose3dClient, ros_environment
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from std_msgs.msg import Header
+
     environment = ros_environment(150 + os.getpid() % 50)
     os.environ.update(environment)
     rclpy.init()
@@ -276,9 +278,7 @@ def print_tables(records: List[dict]) -> None:
 
 def main() -> int:
     """Measure, print the tables, write the JSON; 1 when the node did not answer."""
-    # As the node and pose3d-estimate do. rclpy, imported above, has started threads of its
-    # own already; the estimators run on this main thread, whose arena is the kept heap.
-    keep_freed_memory()
+    keep_freed_memory()  # as the node and pose3d-estimate do, before any thread starts
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--quick', action='store_true',
                         help='640x480 with 1 and 5 people, few repeats (for CI)')
