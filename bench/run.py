@@ -278,7 +278,7 @@ def print_tables(records: List[dict]) -> None:
 
 def main() -> int:
     """Measure, print the tables, write the JSON; 1 when the node did not answer."""
-    keep_freed_memory()  # as the node and pose3d-estimate do, before any thread starts
+    keep_freed_memory()  # as the node and pose3d-estimate do; the estimators run here
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--quick', action='store_true',
                         help='640x480 with 1 and 5 people, few repeats (for CI)')

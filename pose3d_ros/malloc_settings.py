@@ -12,10 +12,11 @@ docs/performance.md).
 
 :func:`keep_freed_memory` makes large blocks come from the one main heap and keeps what is
 freed there for reuse. The process then holds about its peak memory between frames rather
-than less. It changes the whole process, so the package's programs call it at start-up,
-before their threads start (the node through :mod:`pose3d_ros.node.start`,
-``pose3d-estimate``, the benchmarks), and the estimator itself does not: a program that
-embeds the estimator can call it likewise.
+than less. It changes the whole process, so the package's programs call it at start-up
+and the estimator itself does not: the node before rclpy and torch start threads
+(:mod:`pose3d_ros.node.start`), ``pose3d-estimate`` and the benchmarks once their imports
+are done, which is enough because they run the estimator on the main thread, whose arena
+is the heap kept. A program that embeds the estimator can call it likewise.
 """
 
 import ctypes

@@ -35,20 +35,12 @@ def estimator(model_dir: Path):
 @pytest.fixture(scope='session')
 def quick_lifter(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Train the quick lifting network once, with ``pose3d-lifter train --quick``."""
-    import os
-
     from pose3d_ros.cli import lifter as command
 
     directory = tmp_path_factory.mktemp('lifter')
-    saved = os.environ.get('POSE3D_LIFTER_DIR')
-    os.environ['POSE3D_LIFTER_DIR'] = str(directory)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('POSE3D_LIFTER_DIR', str(directory))
         assert command.main(['train', '--quick', '--threads', '2']) == 0
-    finally:
-        if saved is None:
-            del os.environ['POSE3D_LIFTER_DIR']
-        else:
-            os.environ['POSE3D_LIFTER_DIR'] = saved
     return directory / 'quick.pt'
 
 

@@ -184,3 +184,9 @@ def test_bad_input_exits_2_with_one_line(text: str, message: str, tmp_path: Path
     assert main(['lift', str(source), '--weights', str(tmp_path / 'none.pt')]) == 2
     error = capsys.readouterr().err
     assert error.startswith('error: ') and message in error and error.count('\n') == 1
+
+
+def test_camera_options_are_checked_before_the_file_is_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(['lift', str(tmp_path / 'absent.json'), '--hfov', '200']) == 2
+    assert capsys.readouterr().err == 'error: --hfov must be in (0, 180) degrees\n'

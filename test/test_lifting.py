@@ -231,3 +231,18 @@ def test_only_averages_of_the_sets_own_joints_are_redundant() -> None:
     names = [HUMAN36M_17.joint_names[i] for i in HUMAN36M_17.redundant]
     assert names == ['pelvis', 'spine', 'thorax']  # the head averages the ears: not here
     assert BLAZEPOSE_33.redundant == () and COCO_17.redundant == ()
+
+
+def test_lift_each_refuses_only_the_skeletons_it_cannot_take() -> None:
+    statistics = {'input_mean': np.zeros(32), 'input_std': np.ones(32),
+                  'target_mean': np.zeros(48), 'target_std': np.ones(48)}
+    lifter = Lifter(LiftingNetwork(), statistics, {'name': 'test'})
+    skeletons = np.random.default_rng(5).normal(size=(3, 17, 2)) * 0.1
+    lifted, reasons = lifter.lift_each(skeletons)
+    assert reasons == [None, None, None]
+    np.testing.assert_allclose(lifted, lifter.lift(skeletons), atol=1e-9)
+    skeletons[1] = 0.0  # no extent: the lifter cannot take it
+    lifted, reasons = lifter.lift_each(skeletons)
+    assert reasons[0] is None and reasons[2] is None and 'degenerate' in reasons[1]
+    assert np.isnan(lifted[1]).all()
+    np.testing.assert_allclose(lifted[[0, 2]], lifter.lift(skeletons[[0, 2]]), atol=1e-6)

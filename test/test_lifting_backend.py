@@ -85,3 +85,18 @@ def test_messages_carry_the_persons_joint_set(lifting_estimator: PoseEstimator,
     assert back.joint_set is HUMAN36M_17
     np.testing.assert_allclose(back.joints_3d, persons[0].joints_3d, atol=1e-6)
     assert messages.debug_image(header, rgb, persons, 0.5).width == rgb.shape[1]
+
+
+def test_person_the_lifter_refuses_is_dropped_not_the_frame(
+        lifting_estimator: PoseEstimator, sample_dir: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rgb = read_rgb(sample_dir / 'messi5.jpg')
+    camera = CameraModel.from_hfov(rgb.shape[1], rgb.shape[0])
+    lifter = lifting_estimator.lifter
+
+    def refuse_all(points: np.ndarray) -> tuple:
+        return np.full((len(points), 17, 3), np.nan), ['refused'] * len(points)
+
+    monkeypatch.setattr(lifter, 'lift_each', refuse_all)
+    result = lifting_estimator(rgb, camera)
+    assert result.persons == () and 'root' in result.timings_ms

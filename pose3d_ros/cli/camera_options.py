@@ -2,6 +2,7 @@
 
 import argparse
 from pathlib import Path
+from typing import Optional
 
 from ..geometry.calibration_file import load_camera_info
 from ..geometry.camera import CameraModel, DEFAULT_HFOV_DEG
@@ -19,6 +20,13 @@ def add_camera_arguments(parser: argparse.ArgumentParser, title: str) -> None:
     camera.add_argument('--hfov', type=float, metavar='DEG',
                         help=f'horizontal field of view in degrees (default '
                              f'{DEFAULT_HFOV_DEG:g})')
+
+
+def camera_argument_problem(args: argparse.Namespace) -> Optional[str]:
+    """Return what is wrong with the camera options, or None: checked before any work."""
+    if args.hfov is not None and not 0 < args.hfov < 180:
+        return '--hfov must be in (0, 180) degrees'
+    return None
 
 
 def camera_for(args: argparse.Namespace, width: int, height: int) -> CameraModel:

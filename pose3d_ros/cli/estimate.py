@@ -23,7 +23,7 @@ from typing import Any, Iterator, List, Optional, TextIO, Tuple
 import cv2
 from tqdm import tqdm
 
-from .camera_options import add_camera_arguments, camera_for
+from .camera_options import add_camera_arguments, camera_argument_problem, camera_for
 from ..estimation.config import EstimatorConfig, POSE_BACKENDS
 from ..estimation.estimator import PoseEstimator
 from ..estimation.result import FrameResult
@@ -31,7 +31,7 @@ from ..estimation.stream import StreamConfig, StreamEstimator
 from ..estimation.tracking import TrackingConfig
 from ..geometry.camera import DEFAULT_HFOV_DEG
 from ..malloc_settings import keep_freed_memory
-from ..models.joint_sets import JOINT_SETS
+from ..models.joint_sets import HUMAN36M_17, JOINT_SETS
 from ..models.runtime import RUNTIMES
 from ..models.store import ModelFileError
 from ..samples import DEFAULT_IMAGE, sample_path
@@ -227,10 +227,11 @@ def process_stream(estimator: PoseEstimator, path: Path, args: argparse.Namespac
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point; see the module docstring."""
     args = build_parser().parse_args(argv)
-    if args.hfov is not None and not 0 < args.hfov < 180:
-        print('error: --hfov must be in (0, 180) degrees', file=sys.stderr)
+    problem = camera_argument_problem(args)
+    if problem:
+        print(f'error: {problem}', file=sys.stderr)
         return 2
-    if args.pose_backend == 'lifting' and args.joint_set not in (None, 'h36m17'):
+    if args.pose_backend == 'lifting' and args.joint_set not in (None, HUMAN36M_17.name):
         print('error: the lifting backend gives Human3.6M-17 joints; --joint-set can only '
               'be h36m17 with it', file=sys.stderr)
         return 2
@@ -238,7 +239,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print("error: 3dmppe gives PoseNet's own joints, which --joint-set cannot convert",
               file=sys.stderr)
         return 2
-    keep_freed_memory()  # this program starts no threads of its own before this
+    keep_freed_memory()  # the estimator runs on this main thread, whose arena is kept
     inputs = args.inputs or [sample_path(DEFAULT_IMAGE)]
     try:
         config = EstimatorConfig(device=args.device, runtime=args.runtime,

@@ -35,7 +35,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .camera_options import add_camera_arguments, camera_for
+from .camera_options import add_camera_arguments, camera_argument_problem, camera_for
 from ..estimation.config import EstimatorConfig
 from ..geometry.calibration_file import load_camera_info
 from ..geometry.camera import CameraModel
@@ -130,6 +130,10 @@ def _camera(args: argparse.Namespace, file_size: Optional[Tuple[int, int]]) -> C
 
 def _lift(args: argparse.Namespace) -> int:
     """Lift the keypoints file of ``args``, write the JSON lines; 2 on bad input."""
+    problem = camera_argument_problem(args)
+    if problem:
+        print(f'error: {problem}', file=sys.stderr)
+        return 2
     try:
         text = sys.stdin.read() if args.input == '-' else Path(args.input).read_text()
         keypoints = read_keypoints(text)

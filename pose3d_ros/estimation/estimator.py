@@ -68,6 +68,12 @@ def inside_image(pixels: torch.Tensor, camera: CameraModel) -> torch.Tensor:
     return ((pixels >= 0) & (pixels <= limits)).all(-1)
 
 
+def extent_boxes(pixels: np.ndarray, camera: CameraModel) -> np.ndarray:
+    """Return the (N, 4) x0, y0, x1, y1 extent of (N, K, 2) pixels clipped to the image."""
+    clipped = np.clip(pixels, 0.0, [camera.width - 1.0, camera.height - 1.0])
+    return np.concatenate([clipped.min(axis=1), clipped.max(axis=1)], axis=1)
+
+
 def resolve_device(name: str) -> torch.device:
     """Turn ``'auto'`` into CUDA when available, else CPU; check explicit CUDA requests."""
     if name == 'auto':
@@ -187,7 +193,8 @@ class PoseEstimator:
                     image, keypoints, scores, camera)
             with stage(timings, 'root', self.device):
                 if self.mppe is None:
-                    placement = self._root(landmarks, sides, delivered, inside, camera)
+                    landmarks, scores, delivered, placement = self._root(
+                        landmarks, sides, scores, delivered, inside, camera)
                 else:
                     landmarks, scores, delivered, placement = self._mppe(
                         image, landmarks, scores, delivered, camera)
@@ -232,7 +239,8 @@ class PoseEstimator:
         crop samples the distorted image through :meth:`CameraModel.distort`, so the
         network sees an undistorted person. Returns the kept persons' landmarks (pinhole
         pixels), their region sides (N,), scores (N,), landmarks in delivered-image pixels
-        (N, 33, 2) float64, and which of those lie inside the image (N, 33).
+        (N, 33, 2) float64 NumPy (copied to the host once, here), and which of those lie
+        inside the image (N, 33).
         """
         to_source = None
         if camera.distorted and len(keypoints):
@@ -259,46 +267,58 @@ class PoseEstimator:
             keep[keep.clone()] = duplicate_mask(
                 landmarks.pixels[keep], regions.sides[keep], scores[keep],
                 self.config.duplicate_distance)
-        return (landmarks.select(keep), regions.sides[keep], scores[keep], delivered[keep],
-                inside[keep])
+        return (landmarks.select(keep), regions.sides[keep], scores[keep],
+                delivered[keep].cpu().numpy(), inside[keep])
 
-    def _root(self, landmarks: Landmarks, sides: torch.Tensor, delivered: torch.Tensor,
-              inside: torch.Tensor, camera: CameraModel) -> Placement:
+    def _root(self, landmarks: Landmarks, sides: torch.Tensor, scores: torch.Tensor,
+              delivered: np.ndarray, inside: torch.Tensor, camera: CameraModel
+              ) -> Tuple[Landmarks, torch.Tensor, np.ndarray, Placement]:
         """
         Place each person by the root localisation (backends ``blazepose`` and ``lifting``).
 
         The root-relative joints are BlazePose's world landmarks, or the lifting network's
         Human3.6M-17 lifted from the 2D landmarks. ``delivered`` (N, 33, 2) are the
         landmarks in delivered-image pixels and ``inside`` (N, 33) marks those inside the
-        image; only those (weighted by visibility) are fitted.
+        image; only those (weighted by visibility) are fitted. A person whose 2D skeleton
+        the lifter refuses (:meth:`Lifter.lift_each`) is dropped; the kept landmarks,
+        scores and delivered landmarks are returned with the placement, as by
+        :meth:`_mppe`.
         """
         joint_set = self.joint_set
-        joints = len(joint_set.joint_names)
-        if len(sides) == 0:
-            return Placement(np.zeros((0, joints, 2)), np.zeros((0, joints)),
-                             np.zeros((0, joints, 3)), np.zeros((0, 3)), np.zeros(0),
-                             np.zeros(0, bool))
         fx, fy, cx, cy = camera.intrinsics
         pinhole = landmarks.pixels.double().cpu().numpy()
         rays = joint_set.convert((pinhole - [cx, cy]) / [fx, fy])  # (N, J, 2), undistorted
+        kept = np.ones(len(rays), bool)
         if self.lifter is None:
             world = landmarks.world.double().cpu().numpy()
             relative = world - world[:, list(joint_set.hips)].mean(axis=1, keepdims=True)
-        else:
-            relative = self.lifter.lift(rays)
-        prior_z = prior_depth(fx, fy, sides.double().cpu().numpy())
-        visibility = landmarks.visibility.double().cpu().numpy()
-        weights = joint_set.convert((visibility * inside.cpu().numpy())[..., None])[..., 0]
+        elif len(rays):
+            relative, reasons = self.lifter.lift_each(rays)
+            kept = np.array([reason is None for reason in reasons])
+        if not kept.any():
+            joints = len(joint_set.joint_names)
+            keep = torch.from_numpy(kept).to(scores.device)
+            return landmarks.select(keep), scores[keep], delivered[kept], Placement(
+                np.zeros((0, joints, 2)), np.zeros((0, joints)), np.zeros((0, joints, 3)),
+                np.zeros((0, 3)), np.zeros(0), np.zeros(0, bool))
+        prior_z = prior_depth(fx, fy, sides.double().cpu().numpy()[kept])
+        visibility = landmarks.visibility.double().cpu().numpy()[kept]
+        weights = joint_set.convert((visibility * inside.cpu().numpy()[kept])[..., None])[..., 0]
         weights[:, list(joint_set.redundant)] = 0.0  # the torso is counted once
-        joints, translation, from_fit = place(relative, rays, weights, joint_set.hips,
-                                              prior_z, self.config.root_prior_strength)
-        return Placement(joint_set.convert(delivered.cpu().numpy()),
-                         joint_set.convert(visibility[..., None])[..., 0], joints,
-                         translation, prior_z, from_fit)
+        joints, translation, from_fit = place(relative[kept], rays[kept], weights,
+                                              joint_set.hips, prior_z,
+                                              self.config.root_prior_strength)
+        placement = Placement(joint_set.convert(delivered[kept]),
+                              joint_set.convert(visibility[..., None])[..., 0], joints,
+                              translation, prior_z, from_fit)
+        if kept.all():
+            return landmarks, scores, delivered, placement
+        keep = torch.from_numpy(kept).to(scores.device)
+        return landmarks.select(keep), scores[keep], delivered[kept], placement
 
     def _mppe(self, image: torch.Tensor, landmarks: Landmarks, scores: torch.Tensor,
-              delivered: torch.Tensor, camera: CameraModel
-              ) -> Tuple[Landmarks, torch.Tensor, torch.Tensor, Placement]:
+              delivered: np.ndarray, camera: CameraModel
+              ) -> Tuple[Landmarks, torch.Tensor, np.ndarray, Placement]:
         """
         Place each person with 3DMPPE's RootNet and PoseNet (backend ``3dmppe``).
 
@@ -310,9 +330,7 @@ class PoseEstimator:
         PoseNet has no visibility output: a joint's visibility is 1 inside the image, else
         0. The root is the hips' midpoint, as for every backend; RootNet sets its depth.
         """
-        limits = [camera.width - 1.0, camera.height - 1.0]
-        pinhole = np.clip(landmarks.pixels.double().cpu().numpy(), 0.0, limits)  # in the image
-        boxes = np.concatenate([pinhole.min(axis=1), pinhole.max(axis=1)], axis=1)
+        boxes = extent_boxes(landmarks.pixels.double().cpu().numpy(), camera)
         squares, valid = process_boxes(boxes, camera.width, camera.height)
         keep = torch.from_numpy(valid).to(scores.device)
         output = self.mppe(image, squares[valid], camera.intrinsics,
@@ -322,13 +340,13 @@ class PoseEstimator:
         root = output.joints[:, list(self.joint_set.hips)].mean(axis=1)
         placement = Placement(keypoints.numpy(), visibility, output.joints, root,
                               output.prior_z, np.ones(len(keypoints), bool))
-        return landmarks.select(keep), scores[keep], delivered[keep], placement
+        return landmarks.select(keep), scores[keep], delivered[valid], placement
 
-    def _persons(self, landmarks: Landmarks, scores: torch.Tensor, delivered: torch.Tensor,
+    def _persons(self, landmarks: Landmarks, scores: torch.Tensor, delivered: np.ndarray,
                  placement: Placement, camera: CameraModel) -> Tuple[Person, ...]:
         """Build one Person each; the box spans the 33 landmarks in the delivered image."""
-        clipped = np.clip(delivered.cpu().numpy(), 0, [camera.width - 1, camera.height - 1])
-        boxes = np.concatenate([clipped.min(axis=1), clipped.max(axis=1)], axis=1)
+        boxes = extent_boxes(delivered, camera)
+        joint_set = self.joint_set
         alignment = camera.distort(landmarks.alignment.double()).cpu().numpy()
         scores = scores.cpu().numpy()
         persons = []
@@ -343,5 +361,5 @@ class PoseEstimator:
                 root_prior_z=float(placement.prior_z[index]),
                 root_from_fit=bool(placement.from_fit[index]),
                 alignment_2d=alignment[index],
-                joint_set=self.joint_set))
+                joint_set=joint_set))
         return tuple(persons)

@@ -20,7 +20,7 @@ from ..cache import cache_dir
 from ..estimation.estimator import PoseEstimator
 from ..estimation.result import Person
 from ..geometry.camera import CameraModel
-from ..models.blazepose import HIPS
+from ..models.joint_sets import BLAZEPOSE_33
 from ..samples import read_rgb
 
 #: The environment MediaPipe 0.10.14 runs in, pinned as resolved on 2026-11-24.
@@ -83,9 +83,9 @@ def compare(person: Person, reference: dict) -> Agreement:
     ours_2d = person.keypoints_2d
     theirs_2d = np.asarray(reference['keypoints_2d'])
     distance_2d = np.linalg.norm(ours_2d - theirs_2d, axis=1)
-    ours = person.joints_3d - person.joints_3d[list(HIPS)].mean(axis=0)
+    ours = person.joints_3d - person.joints_3d[list(BLAZEPOSE_33.hips)].mean(axis=0)
     theirs = np.asarray(reference['world'])
-    theirs = theirs - theirs[list(HIPS)].mean(axis=0)
+    theirs = theirs - theirs[list(BLAZEPOSE_33.hips)].mean(axis=0)
     return Agreement(float(distance_2d.mean()), float(distance_2d.max()),
                      float(np.linalg.norm(ours - theirs, axis=1).mean()))
 

@@ -21,7 +21,7 @@ the head the ear midpoint. :func:`lift_keypoints` then lifts them with a trained
 
 from dataclasses import dataclass
 import json
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
@@ -31,15 +31,10 @@ from ..geometry.root import BOX_SCALE, place, prior_depth
 from ..models.joint_sets import COCO_17, HUMAN36M_17
 
 
-def _coco_sources() -> Tuple[Tuple[int, ...], ...]:
-    """Return, per Human3.6M-17 joint, the COCO-17 indices of its BlazePose sources."""
-    coco = {names: index for index, names in enumerate(COCO_17.sources)}
-    return tuple(tuple(coco[(name,)] for name in names) for names in HUMAN36M_17.sources)
-
-
-#: Per Human3.6M-17 joint, the COCO-17 joints it averages: the COCO joint that is exactly
-#: each of its BlazePose source landmarks.
-COCO_SOURCES = _coco_sources()
+#: Per Human3.6M-17 joint, the COCO-17 joints it averages: each COCO joint is exactly the
+#: BlazePose landmark of its name, so the sources' names index COCO-17 directly.
+COCO_SOURCES = tuple(tuple(COCO_17.index(name) for name in names)
+                     for names in HUMAN36M_17.sources)
 
 #: The joint sets a file in the persons format may be in.
 READABLE_SETS = {joint_set.name: joint_set for joint_set in (COCO_17, HUMAN36M_17)}
@@ -197,16 +192,6 @@ def read_keypoints(text: str) -> Keypoints:
     raise ValueError('expected a list of COCO keypoint results or an object with "persons"')
 
 
-def _lift(lifter: Lifter, rays: np.ndarray) -> List[Union[np.ndarray, str]]:
-    """Lift (N, 17, 2) rays; a skeleton the lifter refuses gives its reason instead."""
-    try:
-        return list(lifter.lift(rays))
-    except ValueError as exc:
-        if len(rays) == 1:
-            return [str(exc)]
-        return [item for single in rays for item in _lift(lifter, single[None])]
-
-
 def lift_keypoints(lifter: Lifter, camera: CameraModel, keypoints: Keypoints,
                    min_confidence: float, prior_strength: float) -> List[dict]:
     """
@@ -258,19 +243,20 @@ def lift_keypoints(lifter: Lifter, camera: CameraModel, keypoints: Keypoints,
     candidates = np.flatnonzero(sides > 0.0)
     if len(candidates) == 0:
         return records
-    relative = [item for start in range(0, len(candidates), LIFT_BATCH)
-                for item in _lift(lifter, rays[candidates[start:start + LIFT_BATCH]])]
-    lifted = np.array([not isinstance(item, str) for item in relative])
-    for index, item in zip(candidates, relative):
-        if isinstance(item, str):
-            records[index]['reason'] = f'not lifted: {item}'
+    batches = [lifter.lift_each(rays[candidates[start:start + LIFT_BATCH]])
+               for start in range(0, len(candidates), LIFT_BATCH)]
+    relative = np.concatenate([skeletons for skeletons, _ in batches])
+    reasons = [reason for _, batch_reasons in batches for reason in batch_reasons]
+    for index, reason in zip(candidates, reasons):
+        if reason is not None:
+            records[index]['reason'] = f'not lifted: {reason}'
+    lifted = np.array([reason is None for reason in reasons])
     if not lifted.any():
         return records
     chosen = candidates[lifted]
     prior_z = prior_depth(fx, fy, sides[chosen])
-    joints, translation, from_fit = place(
-        np.stack([item for item in relative if not isinstance(item, str)]), rays[chosen],
-        weights[chosen], HUMAN36M_17.hips, prior_z, prior_strength)
+    joints, translation, from_fit = place(relative[lifted], rays[chosen], weights[chosen],
+                                          HUMAN36M_17.hips, prior_z, prior_strength)
     for n, index in enumerate(chosen):
         records[index].update({
             'placed': True, 'joints_3d': np.round(joints[n], 4).tolist(),

@@ -12,7 +12,7 @@ never committed.
 import json
 from pathlib import Path
 import pickle
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -80,6 +80,28 @@ class Lifter:
         """
         inputs, rotations = network_input(points)
         return to_skeletons(self.predict(inputs), rotations)
+
+    def lift_each(self, points: np.ndarray) -> Tuple[np.ndarray, List[Optional[str]]]:
+        """
+        Lift 2D skeletons as :meth:`lift` does, refusing only the ones it cannot take.
+
+        Returns the (N, 17, 3) skeletons, NaN where refused, and per skeleton None or the
+        reason it was refused. All go through the network at once; one at a time only
+        when the batch holds a skeleton to refuse.
+        """
+        points = np.asarray(points, dtype=np.float64)
+        reasons: List[Optional[str]] = [None] * len(points)
+        try:
+            return self.lift(points), reasons
+        except ValueError:
+            pass
+        lifted = np.full((len(points), 17, 3), np.nan)
+        for index, single in enumerate(points):
+            try:
+                lifted[index] = self.lift(single[None])[0]
+            except ValueError as exc:
+                reasons[index] = str(exc)
+        return lifted, reasons
 
     def save(self, path: Union[str, Path], evaluation: Optional[Dict[str, float]] = None) -> str:
         """Write the weights and the JSON record beside them; return the SHA-256."""

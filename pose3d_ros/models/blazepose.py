@@ -137,8 +137,6 @@ LANDMARK_NAMES = (
 )
 
 #: (left, right) landmark indices: the root (mid-hip) and the torso's top.
-HIPS = (LANDMARK_NAMES.index('left_hip'), LANDMARK_NAMES.index('right_hip'))
-SHOULDERS = (LANDMARK_NAMES.index('left_shoulder'), LANDMARK_NAMES.index('right_shoulder'))
 
 SKELETON_EDGES = (
     (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10),

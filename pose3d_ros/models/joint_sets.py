@@ -50,17 +50,17 @@ class JointSet:
         """Return the index of the joint called ``name``."""
         return self.joint_names.index(name)
 
-    @property
+    @cached_property
     def hips(self) -> Tuple[int, int]:
         """Return the (left, right) hip indices: their midpoint is the root."""
         return self.index('left_hip'), self.index('right_hip')
 
-    @property
+    @cached_property
     def shoulders(self) -> Tuple[int, int]:
         """Return the (left, right) shoulder indices."""
         return self.index('left_shoulder'), self.index('right_shoulder')
 
-    @property
+    @cached_property
     def head(self) -> int:
         """Return the index of the face joint labels hang above: the nose, else the head."""
         return self.index('nose' if 'nose' in self.joint_names else 'head')
@@ -87,10 +87,16 @@ class JointSet:
         return matrix
 
     def convert(self, joints: np.ndarray) -> np.ndarray:
-        """Map (..., 33, D) BlazePose joints to (..., J, D) joints of this set."""
+        """
+        Map (..., 33, D) BlazePose joints to (..., J, D) joints of this set.
+
+        BlazePose's own set returns them as they are (its matrix is the identity).
+        """
         joints = np.asarray(joints)
         if joints.shape[-2] != len(LANDMARK_NAMES):
             raise ValueError(f'expected 33 BlazePose joints, got shape {joints.shape}')
+        if self.joint_names == LANDMARK_NAMES:
+            return joints
         return np.einsum('jk,...kd->...jd', self.matrix, joints)
 
     def convert_from(self, joints: np.ndarray, source: 'JointSet') -> np.ndarray:

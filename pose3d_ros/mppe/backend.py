@@ -118,7 +118,7 @@ class Mppe:
         boxes_t = torch.as_tensor(boxes, dtype=torch.float32, device=self.device)
         regions = Regions(boxes_t[:, :2] + boxes_t[:, 2:] / 2.0, boxes_t[:, 2],
                           boxes_t.new_zeros(count))
-        crops = crop(image.float(), regions, INPUT_SIZE, 'zeros', to_source)
+        crops = crop(image, regions, INPUT_SIZE, 'zeros', to_source)
         inputs = normalise(crops).to(self.dtype).contiguous(memory_format=self.memory)
         # k in mm stays float32 (small boxes give k beyond float16's 65504).
         k = torch.as_tensor(prior_z * 1000.0, dtype=torch.float32, device=self.device)

@@ -57,14 +57,14 @@ def read_snapshot(path: Union[str, Path], kind: str) -> Dict[str, torch.Tensor]:
             for key, value in network.items()}
 
 
-def write_snapshot(network: nn.Module, path: Union[str, Path], epoch: int = 0) -> Path:
+def write_snapshot(network: nn.Module, path: Union[str, Path]) -> Path:
     """
     Save ``network`` in the official snapshot layout, with ``module.`` keys.
 
     :func:`load_rootnet` and :func:`load_posenet` read it back (e.g. after fine-tuning).
     """
     state = {PREFIX + key: value for key, value in network.state_dict().items()}
-    torch.save({'epoch': epoch, 'network': state,
+    torch.save({'epoch': 0, 'network': state,
                 'optimizer': {'state': {}, 'param_groups': []}}, path)
     return Path(path)
 

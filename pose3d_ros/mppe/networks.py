@@ -39,13 +39,13 @@ DECONV_CHANNELS = 256
 C5_CHANNELS = STAGES[-1][1] * EXPANSION
 
 
-def deconv_layers(layers: int = 3) -> nn.Sequential:
+def deconv_layers() -> nn.Sequential:
     """Return the upsampling stack: [ConvTranspose2d(4, 2, 1, no bias), BN, ReLU] x 3."""
     modules = []
     channels = C5_CHANNELS
-    for _ in range(layers):
+    for _ in range(3):
         modules += [nn.ConvTranspose2d(channels, DECONV_CHANNELS, 4, stride=2, padding=1,
-                                       output_padding=0, bias=False),
+                                       bias=False),
                     nn.BatchNorm2d(DECONV_CHANNELS), nn.ReLU(inplace=True)]
         channels = DECONV_CHANNELS
     return nn.Sequential(*modules)
@@ -84,7 +84,8 @@ def soft_argmax(heatmaps: torch.Tensor) -> torch.Tensor:
     (x, y, then z), in cells, float32.
     """
     shape = heatmaps.shape[2:]
-    probability = F.softmax(heatmaps.float().flatten(2), dim=2).reshape(heatmaps.shape)
+    probability = F.softmax(heatmaps.flatten(2), dim=2, dtype=torch.float32).reshape(
+        heatmaps.shape)  # float32 without a float32 copy of the logits first
     coordinates = []
     for axis in reversed(range(len(shape))):
         others = tuple(2 + a for a in range(len(shape)) if a != axis)
