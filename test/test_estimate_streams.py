@@ -6,6 +6,7 @@ from pathlib import Path
 from builtin_interfaces.msg import Time
 import cv2
 import numpy as np
+from pose3d_ros.cli import camera_options
 from pose3d_ros.cli.estimate import main
 from pose3d_ros.evaluation import sequences
 from pose3d_ros.geometry.camera import CameraModel
@@ -49,6 +50,34 @@ def test_generated_video_end_to_end(sample_dir: Path, tmp_path: Path) -> None:
     assert len(ids) == 1 and None not in ids, ids
     rendered = cv2.VideoCapture(str(tmp_path / 'render' / 'walk_pose3d.mp4'))
     assert int(rendered.get(cv2.CAP_PROP_FRAME_COUNT)) == 12
+
+
+def test_video_reads_its_calibration_once(sample_dir: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    clip = sequences.translated(read_player(), frames=4)
+    height, width = clip.frames[0].shape[:2]
+    video = tmp_path / 'walk.mp4'
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'mp4v'), 15.0,
+                             (width, height))
+    for frame in clip.frames:
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    calibration = tmp_path / 'camera.yaml'
+    calibration.write_text(
+        f'image_width: {width}\nimage_height: {height}\n'
+        f'camera_matrix: {{rows: 3, cols: 3, data: [700, 0, {width / 2}, 0, 700, '
+        f'{height / 2}, 0, 0, 1]}}\ndistortion_model: plumb_bob\n'
+        'distortion_coefficients: {rows: 1, cols: 5, data: [0, 0, 0, 0, 0]}\n')
+    reads = []
+    load = camera_options.load_camera_info
+    monkeypatch.setattr(camera_options, 'load_camera_info',
+                        lambda path: reads.append(path) or load(path))
+    out = tmp_path / 'walk.jsonl'
+    assert main([str(video), '--output', str(out), '--camera-info', str(calibration),
+                 *COMMON]) == 0
+    lines = records(out)
+    assert len(lines) == 4 and reads == [calibration]
+    assert all(r['camera']['calibrated'] and r['camera']['fx'] == 700 for r in lines)
 
 
 def write_input_bag(path: Path, storage: str, photo: np.ndarray, compressed: bool) -> list:

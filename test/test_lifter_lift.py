@@ -57,13 +57,18 @@ def lift(tmp_path: Path, document, *options: str) -> list:
 def test_coco_keypoints_map_to_human36m_as_from_blazepose() -> None:
     landmarks = np.random.default_rng(0).normal(size=(3, 33, 2))
     confidence = np.random.default_rng(1).uniform(size=(3, 17))
-    points, joint_confidence = coco_to_h36m(COCO_17.convert(landmarks), confidence)
+    missing = np.zeros((3, 17), bool)
+    missing[0, COCO_17.index('left_ear')] = missing[1, COCO_17.index('left_knee')] = True
+    points, joint_confidence, joint_missing = coco_to_h36m(COCO_17.convert(landmarks),
+                                                           confidence, missing)
     np.testing.assert_allclose(points, HUMAN36M_17.convert(landmarks), atol=1e-12)
     ears = [COCO_17.index('left_ear'), COCO_17.index('right_ear')]
     np.testing.assert_array_equal(joint_confidence[:, HUMAN36M_17.index('head')],
                                   confidence[:, ears].min(axis=1))
     np.testing.assert_array_equal(joint_confidence[:, HUMAN36M_17.index('left_knee')],
                                   confidence[:, COCO_17.index('left_knee')])
+    assert [list(np.array(HUMAN36M_17.joint_names)[row]) for row in joint_missing] == \
+        [['head'], ['left_knee'], []]
 
 
 def test_photo_keypoints_lift_near_the_estimators_skeleton(
@@ -94,7 +99,8 @@ def test_h36m_persons_format_lifts_like_coco_results(
     entries = []
     for person in persons:
         keypoints = coco_keypoints(person)
-        _, confidence = coco_to_h36m(keypoints[None, :, :2], keypoints[None, :, 2])
+        _, confidence, _ = coco_to_h36m(keypoints[None, :, :2], keypoints[None, :, 2],
+                                        np.zeros((1, 17), bool))
         points = HUMAN36M_17.convert(person.keypoints_2d)  # BlazePose's own mapping
         entries.append({'keypoints': np.concatenate([points, confidence.T], 1).tolist(),
                         'image_id': 42, 'score': float(person.score)})
@@ -148,6 +154,23 @@ def test_person_with_too_few_confident_joints_is_not_placed(
     assert [record['placed'] for record in records] == [True, False]
     assert 'fewer than 4' in records[1]['reason'] and 'joints_3d' not in records[1]
     assert records[1]['image_id'] is None and records[1]['score'] is None
+
+
+def test_person_with_joints_the_detector_did_not_find_is_not_placed(
+        quick_lifter: Path, photo: tuple, tmp_path: Path) -> None:
+    (width, height), persons = photo
+    good = coco_results(persons)[0]
+    cut = np.array(good['keypoints']).reshape(17, 3)
+    cut[[COCO_17.index('left_ankle'), COCO_17.index('right_ear')]] = 0.0  # not found
+    unsure = np.array(good['keypoints']).reshape(17, 3)
+    unsure[COCO_17.index('left_ankle'), 2] = 0.0  # found where it is, with no confidence
+    records = lift(tmp_path, [{'keypoints': cut.ravel().tolist()},
+                              {'keypoints': unsure.ravel().tolist()}, good],
+                   '--weights', str(quick_lifter), '--image-size', str(width), str(height))
+    assert [record['placed'] for record in records] == [False, True, True]
+    assert records[0]['reason'].startswith('not found by the detector')
+    assert records[0]['reason'].endswith(': left_ankle, head; the lifter needs every joint')
+    assert records[1]['confidence'][HUMAN36M_17.index('left_ankle')] == 0.0
 
 
 def test_skeleton_the_lifter_refuses_is_not_placed(

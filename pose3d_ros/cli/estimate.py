@@ -200,10 +200,16 @@ def process_stream(estimator: PoseEstimator, path: Path, args: argparse.Namespac
     progress = tqdm(frames, total=count or None, unit='frame', desc=path.name,
                     disable={'auto': None, 'always': False, 'never': True}[args.progress])
     index = -1
+    fixed_camera = None  # from the options: made again only when the frame size changes
     try:
         for index, (time_s, header, rgb, camera) in enumerate(progress):
             height, width = rgb.shape[:2]
-            result = stream(rgb, camera or camera_for(args, width, height), time_s)
+            if camera is None:
+                if fixed_camera is None or \
+                        (fixed_camera.width, fixed_camera.height) != (width, height):
+                    fixed_camera = camera_for(args, width, height)
+                camera = fixed_camera
+            result = stream(rgb, camera, time_s)
             write_record(result, str(path), args, output, frame=index, stamp=round(time_s, 9))
             if bag_writer is not None:
                 bag_writer.write(header, result)

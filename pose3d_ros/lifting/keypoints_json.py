@@ -10,6 +10,10 @@ Another detector's 2D keypoints, read from JSON, lifted and placed as metric 3D 
   each keypoint ``[u, v]`` (confidence 1) or ``[u, v, confidence]``, optionally with
   ``"image_size": [W, H]`` and, per person, ``score`` and ``image_id``.
 
+In both, a keypoint at exactly (0, 0) with confidence 0 is one the detector did not find
+(COCO's and OpenPose's convention); the lifter needs every joint, so such a person is not
+lifted (:func:`lift_keypoints`).
+
 COCO-17 keypoints become Human3.6M-17 by the definitions of :data:`HUMAN36M_17`, whose
 every source landmark is a COCO-17 joint (:data:`COCO_SOURCES`): the pelvis is the hip
 midpoint, the thorax the shoulder midpoint, the spine the mean of hips and shoulders and
@@ -61,6 +65,9 @@ class Keypoints:
         (N, 17, 2) u, v, pixels of the image the detector saw.
     confidence
         (N, 17) the detector's confidence in each joint (1 when it gave none).
+    missing
+        (N, 17) True for a joint the detector did not find: one of its keypoints is at
+        (0, 0) with confidence 0.
     image_ids
         Each person's ``image_id`` (None when absent).
     scores
@@ -72,23 +79,27 @@ class Keypoints:
 
     points: np.ndarray
     confidence: np.ndarray
+    missing: np.ndarray
     image_ids: Tuple[Any, ...]
     scores: Tuple[Optional[float], ...]
     image_size: Optional[Tuple[int, int]] = None
 
 
-def coco_to_h36m(points: np.ndarray, confidence: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+def coco_to_h36m(points: np.ndarray, confidence: np.ndarray,
+                 missing: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
-    Map COCO-17 keypoints (N, 17, 2) and confidences (N, 17) to Human3.6M-17.
+    Map COCO-17 keypoints (N, 17, 2), confidences and missing flags (N, 17) to Human3.6M-17.
 
     A joint made of several keypoints (pelvis, spine, thorax, head) sits at their mean and
     takes the least of their confidences: the midpoint of a sure and an unsure ear is
-    unsure, and so a joint counts as confident only when all of its sources do.
+    unsure, and so a joint counts as confident only when all of its sources do. It is
+    missing when any of its sources is.
     """
     points = np.asarray(points, dtype=np.float64)
     confidence = np.asarray(confidence, dtype=np.float64)
     return (np.stack([points[:, list(s)].mean(axis=1) for s in COCO_SOURCES], axis=1),
-            np.stack([confidence[:, list(s)].min(axis=1) for s in COCO_SOURCES], axis=1))
+            np.stack([confidence[:, list(s)].min(axis=1) for s in COCO_SOURCES], axis=1),
+            np.stack([missing[:, list(s)].any(axis=1) for s in COCO_SOURCES], axis=1))
 
 
 def _numbers(value: Any, what: str) -> np.ndarray:
@@ -121,12 +132,14 @@ def _score(entry: dict, index: int) -> Optional[float]:
 
 
 def _gathered(rows: List[np.ndarray], entries: List[dict], count: int) -> tuple:
-    """Return (N, count, 2) points, (N, count) confidences, image ids and scores."""
+    """Return (N, count, 2) points, (N, count) confidences and missing flags, ids, scores."""
     scores = tuple(_score(entry, index) for index, entry in enumerate(entries))
     points = np.reshape([row[:, :2] for row in rows], (-1, count, 2))
     confidence = np.reshape([row[:, 2] if row.shape[1] == 3 else np.ones(count)
                              for row in rows], (-1, count))
-    return points, confidence, tuple(entry.get('image_id') for entry in entries), scores
+    missing = (confidence == 0.0) & (points == 0.0).all(axis=-1)
+    return (points, confidence, missing, tuple(entry.get('image_id') for entry in entries),
+            scores)
 
 
 def _coco_results(document: list) -> Keypoints:
@@ -139,8 +152,8 @@ def _coco_results(document: list) -> Keypoints:
             raise ValueError(f'{what}: expected 17 x 3 = 51 numbers (COCO-17 x, y, score), '
                              f'got shape {values.shape}')
         rows.append(values.reshape(17, 3))
-    points, confidence, image_ids, scores = _gathered(rows, entries, 17)
-    return Keypoints(*coco_to_h36m(points, confidence), image_ids, scores)
+    points, confidence, missing, image_ids, scores = _gathered(rows, entries, 17)
+    return Keypoints(*coco_to_h36m(points, confidence, missing), image_ids, scores)
 
 
 def _persons(document: dict) -> Keypoints:
@@ -157,9 +170,9 @@ def _persons(document: dict) -> Keypoints:
             raise ValueError(f'{what}: expected {count} ({name}) of [u, v] or '
                              f'[u, v, confidence], got shape {values.shape}')
         rows.append(values)
-    points, confidence, image_ids, scores = _gathered(rows, entries, count)
+    points, confidence, missing, image_ids, scores = _gathered(rows, entries, count)
     if name == COCO_17.name:
-        points, confidence = coco_to_h36m(points, confidence)
+        points, confidence, missing = coco_to_h36m(points, confidence, missing)
     image_size = None
     if document.get('image_size') is not None:
         size = _numbers(document['image_size'], '"image_size"')
@@ -167,7 +180,7 @@ def _persons(document: dict) -> Keypoints:
             raise ValueError(f'"image_size" must be two positive integers [W, H], got '
                              f'{document["image_size"]}')
         image_size = (int(size[0]), int(size[1]))
-    return Keypoints(points, confidence, image_ids, scores, image_size)
+    return Keypoints(points, confidence, missing, image_ids, scores, image_size)
 
 
 def read_keypoints(text: str) -> Keypoints:
@@ -197,7 +210,9 @@ def lift_keypoints(lifter: Lifter, camera: CameraModel, keypoints: Keypoints,
     """
     Lift and place every person; return one JSON record each, in the file's order.
 
-    The lifter sees all 17 joints wherever the detector put them. The root fit weighs
+    The lifter sees all 17 joints wherever the detector put them, so a person with a
+    joint the detector did not find (:attr:`Keypoints.missing`) is not lifted: at the
+    image's corner the joint would bend the whole skeleton. The root fit weighs
     each joint 1 when its confidence is at least ``min_confidence`` and 0 otherwise, and
     the pelvis, spine and thorax 0 (they only average the hips and shoulders), as the
     estimator does. Thresholded rather than weighted by the confidence: detectors' scores
@@ -206,8 +221,9 @@ def lift_keypoints(lifter: Lifter, camera: CameraModel, keypoints: Keypoints,
     from the confident joints' extent (undistorted pixels) made square and enlarged by
     :data:`~pose3d_ros.geometry.root.BOX_SCALE` (1.25, as 3DMPPE's ``process_bbox``).
 
-    A person with fewer than :data:`MIN_CONFIDENT_JOINTS` weighted joints, or whom the
-    lifter refuses, is returned with ``"placed": false`` and the ``reason``.
+    A person with a missing joint, with fewer than :data:`MIN_CONFIDENT_JOINTS` weighted
+    joints, or whom the lifter refuses, is returned with ``"placed": false`` and the
+    ``reason``.
 
     Raises
     ------
@@ -231,6 +247,12 @@ def lift_keypoints(lifter: Lifter, camera: CameraModel, keypoints: Keypoints,
                   'keypoints_2d': np.round(points, 2).tolist(),
                   'confidence': np.round(confidence, 4).tolist(), 'placed': False}
         records.append(record)
+        missing = keypoints.missing[index]
+        if missing.any():
+            names = ', '.join(np.array(HUMAN36M_17.joint_names)[missing])
+            record['reason'] = (f'not found by the detector (at (0, 0) with confidence 0): '
+                                f'{names}; the lifter needs every joint')
+            continue
         confident = rays[index, weights[index] > 0] * [fx, fy]  # undistorted pixels
         if len(confident) < MIN_CONFIDENT_JOINTS:
             record['reason'] = (f'{len(confident)} joints with confidence >= '
