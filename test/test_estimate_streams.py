@@ -28,16 +28,20 @@ def records(path: Path) -> list:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_generated_video_end_to_end(sample_dir: Path, tmp_path: Path) -> None:
-    player = read_player()
-    clip = sequences.translated(player, frames=12)
-    video = tmp_path / 'walk.mp4'
-    height, width = clip.frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'mp4v'), 15.0,
+def write_video(path: Path, frames: list) -> None:
+    """Write RGB ``frames`` as an mp4 video at 15 Hz."""
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'mp4v'), 15.0,
                              (width, height))
-    for frame in clip.frames:
+    for frame in frames:
         writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
+
+
+def test_generated_video_end_to_end(sample_dir: Path, tmp_path: Path) -> None:
+    clip = sequences.translated(read_player(), frames=12)
+    video = tmp_path / 'walk.mp4'
+    write_video(video, clip.frames)
     out = tmp_path / 'walk.jsonl'
     assert main([str(video), '--output', str(out), '--render', str(tmp_path / 'render'),
                  *COMMON]) == 0
@@ -57,11 +61,7 @@ def test_video_reads_its_calibration_once(sample_dir: Path, tmp_path: Path,
     clip = sequences.translated(read_player(), frames=4)
     height, width = clip.frames[0].shape[:2]
     video = tmp_path / 'walk.mp4'
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'mp4v'), 15.0,
-                             (width, height))
-    for frame in clip.frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
+    write_video(video, clip.frames)
     calibration = tmp_path / 'camera.yaml'
     calibration.write_text(
         f'image_width: {width}\nimage_height: {height}\n'

@@ -246,3 +246,5 @@ def test_lift_each_refuses_only_the_skeletons_it_cannot_take() -> None:
     assert reasons[0] is None and reasons[2] is None and 'degenerate' in reasons[1]
     assert np.isnan(lifted[1]).all()
     np.testing.assert_allclose(lifted[[0, 2]], lifter.lift(skeletons[[0, 2]]), atol=1e-6)
+    lifted, reasons = lifter.lift_each(np.zeros((0, 17, 2)))  # nobody: nothing to refuse
+    assert lifted.shape == (0, 17, 3) and reasons == []

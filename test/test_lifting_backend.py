@@ -5,9 +5,10 @@ from pathlib import Path
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.evaluation.crowds import crowd
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.models.joint_sets import HUMAN36M_17
-from pose3d_ros.samples import read_rgb
+from pose3d_ros.samples import read_player, read_rgb
 import pytest
 
 
@@ -100,3 +101,23 @@ def test_person_the_lifter_refuses_is_dropped_not_the_frame(
     monkeypatch.setattr(lifter, 'lift_each', refuse_all)
     result = lifting_estimator(rgb, camera)
     assert result.persons == () and 'root' in result.timings_ms
+    monkeypatch.undo()
+    # Of three people, refusing the second leaves the other two as they were, in order.
+    frame = crowd(read_player(), read_rgb(sample_dir / 'building.jpg'), 3, (640, 480))
+    camera = CameraModel.from_hfov(640, 480)
+    everyone = lifting_estimator(frame, camera).persons
+    assert len(everyone) == 3
+    lift_each = lifter.lift_each
+
+    def refuse_second(points: np.ndarray) -> tuple:
+        lifted, reasons = lift_each(points)
+        lifted[1], reasons[1] = np.nan, 'refused'
+        return lifted, reasons
+
+    monkeypatch.setattr(lifter, 'lift_each', refuse_second)
+    kept = lifting_estimator(frame, camera).persons
+    assert len(kept) == 2
+    for person, reference in zip(kept, (everyone[0], everyone[2])):
+        np.testing.assert_allclose(person.joints_3d, reference.joints_3d, atol=1e-9)
+        np.testing.assert_allclose(person.alignment_2d, reference.alignment_2d, atol=1e-9)
+        assert person.score == reference.score

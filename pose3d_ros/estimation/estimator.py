@@ -19,7 +19,7 @@ Top-down as 3DMPPE (Moon et al. 2019), on the bundled BlazePose GHUM 3D networks
 Each stage is timed (``FrameResult.timings_ms``). Nothing here imports rclpy.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Optional, Tuple
 
 import numpy as np
@@ -27,7 +27,7 @@ import torch
 
 from .config import EstimatorConfig
 from .detection import decode, Detections, ssd_anchor_centres
-from .landmarks import decode_landmarks, duplicate_mask, Landmarks, regions_from_keypoints
+from .landmarks import decode_landmarks, duplicate_mask, regions_from_keypoints
 from .regions import crop, Regions
 from .result import FrameResult, Person
 from .timing import stage
@@ -41,6 +41,44 @@ from ..models.runtime import load_networks
 from ..models.store import PathLike
 from ..mppe.backend import Mppe
 from ..mppe.preprocessing import process_boxes
+
+
+@dataclass(frozen=True)
+class KeptPersons:
+    """
+    The persons the landmark stage keeps, on the host: float64 NumPy, N persons.
+
+    ``pixels`` (N, 33, 2) landmarks in the ideal pinhole image and ``delivered``
+    (N, 33, 2) the same in the delivered image, pixels; ``world`` (N, 33, 3) metres,
+    hip-centred, camera axes (x right, y down, z forward); ``visibility`` (N, 33) in
+    [0, 1]; ``inside`` (N, 33) 1 where the delivered landmark lies inside the image, else
+    0; ``alignment`` (N, 2, 2) the region keypoints for the next frame, delivered-image
+    pixels; ``sides`` (N,) region sides, pinhole pixels; ``scores`` (N,) their scores.
+    """
+
+    pixels: np.ndarray
+    delivered: np.ndarray
+    world: np.ndarray
+    visibility: np.ndarray
+    inside: np.ndarray
+    alignment: np.ndarray
+    sides: np.ndarray
+    scores: np.ndarray
+
+    @staticmethod
+    def to_host(keep: torch.Tensor, **values: torch.Tensor) -> 'KeptPersons':
+        """Copy each field's (N, ...) values at the (N,) ``keep`` mask in one transfer."""
+        names = [field.name for field in fields(KeptPersons)]
+        shapes = [values[name].shape[1:] for name in names]
+        block = torch.cat([values[name].double().reshape(len(keep), shape.numel())
+                           for name, shape in zip(names, shapes)], 1)[keep].cpu().numpy()
+        parts = np.split(block, np.cumsum([shape.numel() for shape in shapes])[:-1], axis=1)
+        return KeptPersons(*(part.reshape(len(block), *shape)
+                             for part, shape in zip(parts, shapes)))
+
+    def select(self, index: np.ndarray) -> 'KeptPersons':
+        """Return the persons at ``index`` (indices or a boolean mask)."""
+        return KeptPersons(*(getattr(self, field.name)[index] for field in fields(self)))
 
 
 @dataclass(frozen=True)
@@ -189,17 +227,14 @@ class PoseEstimator:
                     scores = torch.cat([scores, torch.as_tensor(
                         seed_scores, dtype=scores.dtype, device=self.device).reshape(-1)])
             with stage(timings, 'landmarks', self.device):
-                landmarks, sides, scores, delivered, inside = self._landmarks(
-                    image, keypoints, scores, camera)
+                kept = self._landmarks(image, keypoints, scores, camera)
             with stage(timings, 'root', self.device):
                 if self.mppe is None:
-                    landmarks, scores, delivered, placement = self._root(
-                        landmarks, sides, scores, delivered, inside, camera)
+                    kept, placement = self._root(kept, camera)
                 else:
-                    landmarks, scores, delivered, placement = self._mppe(
-                        image, landmarks, scores, delivered, camera)
+                    kept, placement = self._mppe(image, kept, camera)
             with stage(timings, 'postprocess', self.device):
-                persons = self._persons(landmarks, scores, delivered, placement, camera)
+                persons = self._persons(kept, placement, camera)
         return FrameResult((width, height), camera, persons, timings)
 
     def warm_up(self, width: int = 640, height: int = 480) -> None:
@@ -228,7 +263,7 @@ class PoseEstimator:
                            self.config.view_merge_overlap, self.config.max_persons)
 
     def _landmarks(self, image: torch.Tensor, keypoints: torch.Tensor, scores: torch.Tensor,
-                   camera: CameraModel) -> tuple:
+                   camera: CameraModel) -> KeptPersons:
         """
         Run the landmark network on every person; drop weak poses and duplicates.
 
@@ -237,10 +272,8 @@ class PoseEstimator:
 
         With lens distortion the regions live in the ideal pinhole camera's pixels and each
         crop samples the distorted image through :meth:`CameraModel.distort`, so the
-        network sees an undistorted person. Returns the kept persons' landmarks (pinhole
-        pixels), their region sides (N,), scores (N,), landmarks in delivered-image pixels
-        (N, 33, 2) float64 NumPy (copied to the host once, here), and which of those lie
-        inside the image (N, 33).
+        network sees an undistorted person. Returns the kept persons, copied to the host
+        in one transfer: the later stages run in NumPy.
         """
         to_source = None
         if camera.distorted and len(keypoints):
@@ -267,99 +300,79 @@ class PoseEstimator:
             keep[keep.clone()] = duplicate_mask(
                 landmarks.pixels[keep], regions.sides[keep], scores[keep],
                 self.config.duplicate_distance)
-        return (landmarks.select(keep), regions.sides[keep], scores[keep],
-                delivered[keep].cpu().numpy(), inside[keep])
+        return KeptPersons.to_host(
+            keep, pixels=landmarks.pixels, delivered=delivered, world=landmarks.world,
+            visibility=landmarks.visibility, inside=inside,
+            alignment=camera.distort(landmarks.alignment.double()), sides=regions.sides,
+            scores=scores)
 
-    def _root(self, landmarks: Landmarks, sides: torch.Tensor, scores: torch.Tensor,
-              delivered: np.ndarray, inside: torch.Tensor, camera: CameraModel
-              ) -> Tuple[Landmarks, torch.Tensor, np.ndarray, Placement]:
+    def _root(self, kept: KeptPersons, camera: CameraModel
+              ) -> Tuple[KeptPersons, Placement]:
         """
         Place each person by the root localisation (backends ``blazepose`` and ``lifting``).
 
         The root-relative joints are BlazePose's world landmarks, or the lifting network's
-        Human3.6M-17 lifted from the 2D landmarks. ``delivered`` (N, 33, 2) are the
-        landmarks in delivered-image pixels and ``inside`` (N, 33) marks those inside the
-        image; only those (weighted by visibility) are fitted. A person whose 2D skeleton
-        the lifter refuses (:meth:`Lifter.lift_each`) is dropped; the kept landmarks,
-        scores and delivered landmarks are returned with the placement, as by
-        :meth:`_mppe`.
+        Human3.6M-17 lifted from the 2D landmarks. Only the landmarks inside the image
+        (weighted by visibility) are fitted. A person whose 2D skeleton the lifter refuses
+        (:meth:`Lifter.lift_each`) is dropped; the persons kept are returned with their
+        placement, as by :meth:`_mppe`.
         """
         joint_set = self.joint_set
         fx, fy, cx, cy = camera.intrinsics
-        pinhole = landmarks.pixels.double().cpu().numpy()
-        rays = joint_set.convert((pinhole - [cx, cy]) / [fx, fy])  # (N, J, 2), undistorted
-        kept = np.ones(len(rays), bool)
+        rays = joint_set.convert((kept.pixels - [cx, cy]) / [fx, fy])  # (N, J, 2), undistorted
         if self.lifter is None:
-            world = landmarks.world.double().cpu().numpy()
-            relative = world - world[:, list(joint_set.hips)].mean(axis=1, keepdims=True)
-        elif len(rays):
+            hips = kept.world[:, list(joint_set.hips)]
+            relative = kept.world - hips.mean(axis=1, keepdims=True)
+        else:
             relative, reasons = self.lifter.lift_each(rays)
-            kept = np.array([reason is None for reason in reasons])
-        if not kept.any():
-            joints = len(joint_set.joint_names)
-            keep = torch.from_numpy(kept).to(scores.device)
-            return landmarks.select(keep), scores[keep], delivered[kept], Placement(
-                np.zeros((0, joints, 2)), np.zeros((0, joints)), np.zeros((0, joints, 3)),
-                np.zeros((0, 3)), np.zeros(0), np.zeros(0, bool))
-        prior_z = prior_depth(fx, fy, sides.double().cpu().numpy()[kept])
-        visibility = landmarks.visibility.double().cpu().numpy()[kept]
-        weights = joint_set.convert((visibility * inside.cpu().numpy()[kept])[..., None])[..., 0]
+            lifted = np.array([reason is None for reason in reasons], bool)
+            kept, rays, relative = kept.select(lifted), rays[lifted], relative[lifted]
+        prior_z = prior_depth(fx, fy, kept.sides)
+        weights = joint_set.convert((kept.visibility * kept.inside)[..., None])[..., 0]
         weights[:, list(joint_set.redundant)] = 0.0  # the torso is counted once
-        joints, translation, from_fit = place(relative[kept], rays[kept], weights,
-                                              joint_set.hips, prior_z,
+        joints, translation, from_fit = place(relative, rays, weights, joint_set.hips, prior_z,
                                               self.config.root_prior_strength)
-        placement = Placement(joint_set.convert(delivered[kept]),
-                              joint_set.convert(visibility[..., None])[..., 0], joints,
-                              translation, prior_z, from_fit)
-        if kept.all():
-            return landmarks, scores, delivered, placement
-        keep = torch.from_numpy(kept).to(scores.device)
-        return landmarks.select(keep), scores[keep], delivered[kept], placement
+        return kept, Placement(joint_set.convert(kept.delivered),
+                               joint_set.convert(kept.visibility[..., None])[..., 0], joints,
+                               translation, prior_z, from_fit)
 
-    def _mppe(self, image: torch.Tensor, landmarks: Landmarks, scores: torch.Tensor,
-              delivered: np.ndarray, camera: CameraModel
-              ) -> Tuple[Landmarks, torch.Tensor, np.ndarray, Placement]:
+    def _mppe(self, image: torch.Tensor, kept: KeptPersons, camera: CameraModel
+              ) -> Tuple[KeptPersons, Placement]:
         """
         Place each person with 3DMPPE's RootNet and PoseNet (backend ``3dmppe``).
 
         A person's box is the extent of its 33 landmarks in the ideal pinhole image, clipped
         to the image: a tight box inside the image, as the official code gets from its
         detector (BlazePose has no head-top landmark, so the box stops near the ears).
-        Persons whose box the official code rejects (empty) are dropped; the kept
-        landmarks, scores and delivered landmarks are returned with the placement.
-        PoseNet has no visibility output: a joint's visibility is 1 inside the image, else
-        0. The root is the hips' midpoint, as for every backend; RootNet sets its depth.
+        Persons whose box the official code rejects (empty) are dropped; the persons kept
+        are returned with their placement. PoseNet has no visibility output: a joint's
+        visibility is 1 inside the image, else 0. The root is the hips' midpoint, as for
+        every backend; RootNet sets its depth.
         """
-        boxes = extent_boxes(landmarks.pixels.double().cpu().numpy(), camera)
-        squares, valid = process_boxes(boxes, camera.width, camera.height)
-        keep = torch.from_numpy(valid).to(scores.device)
+        squares, valid = process_boxes(extent_boxes(kept.pixels, camera), camera.width,
+                                       camera.height)
         output = self.mppe(image, squares[valid], camera.intrinsics,
                            camera.distort if camera.distorted else None)
         keypoints = camera.distort(torch.from_numpy(output.pixels))
         visibility = inside_image(keypoints, camera).double().numpy()
         root = output.joints[:, list(self.joint_set.hips)].mean(axis=1)
-        placement = Placement(keypoints.numpy(), visibility, output.joints, root,
-                              output.prior_z, np.ones(len(keypoints), bool))
-        return landmarks.select(keep), scores[keep], delivered[valid], placement
+        return kept.select(valid), Placement(keypoints.numpy(), visibility, output.joints,
+                                             root, output.prior_z,
+                                             np.ones(len(keypoints), bool))
 
-    def _persons(self, landmarks: Landmarks, scores: torch.Tensor, delivered: np.ndarray,
-                 placement: Placement, camera: CameraModel) -> Tuple[Person, ...]:
+    def _persons(self, kept: KeptPersons, placement: Placement,
+                 camera: CameraModel) -> Tuple[Person, ...]:
         """Build one Person each; the box spans the 33 landmarks in the delivered image."""
-        boxes = extent_boxes(delivered, camera)
+        boxes = extent_boxes(kept.delivered, camera)
         joint_set = self.joint_set
-        alignment = camera.distort(landmarks.alignment.double()).cpu().numpy()
-        scores = scores.cpu().numpy()
-        persons = []
-        for index in range(len(boxes)):
-            persons.append(Person(
-                score=float(scores[index]),
-                bbox=boxes[index],
-                keypoints_2d=placement.keypoints[index],
-                visibility=placement.visibility[index],
-                joints_3d=placement.joints[index],
-                root=placement.translation[index].copy(),
-                root_prior_z=float(placement.prior_z[index]),
-                root_from_fit=bool(placement.from_fit[index]),
-                alignment_2d=alignment[index],
-                joint_set=joint_set))
-        return tuple(persons)
+        return tuple(Person(
+            score=float(kept.scores[index]),
+            bbox=boxes[index],
+            keypoints_2d=placement.keypoints[index],
+            visibility=placement.visibility[index],
+            joints_3d=placement.joints[index],
+            root=placement.translation[index].copy(),
+            root_prior_z=float(placement.prior_z[index]),
+            root_from_fit=bool(placement.from_fit[index]),
+            alignment_2d=kept.alignment[index],
+            joint_set=joint_set) for index in range(len(boxes)))

@@ -69,11 +69,6 @@ class Landmarks:
     world: torch.Tensor
     alignment: torch.Tensor
 
-    def select(self, index: torch.Tensor) -> 'Landmarks':
-        """Return the persons at ``index`` (indices or a boolean mask)."""
-        return Landmarks(self.pixels[index], self.visibility[index], self.presence[index],
-                         self.pose_score[index], self.world[index], self.alignment[index])
-
 
 def refine_with_heatmaps(xy: torch.Tensor, heatmaps: torch.Tensor,
                          kernel: int = HEATMAP_KERNEL,

@@ -96,8 +96,9 @@ def fit_translation(relative: np.ndarray, rays: np.ndarray, weights: np.ndarray,
     design[..., 0, 0] = design[..., 1, 1] = 1.0
     design[..., :, 2] = -rays
     target = rays * relative[..., 2:3] - relative[..., :2]
-    design = design.reshape(count, -1, 3)
-    target = target.reshape(count, -1)
+    rows = 2 * relative.shape[1]  # explicit: no persons is a valid input
+    design = design.reshape(count, rows, 3)
+    target = target.reshape(count, rows)
     row_weights = np.repeat(weights, 2, axis=1) / JOINT_RESIDUAL_STD_M ** 2
     normal = np.einsum('nri,nr,nrj->nij', design, row_weights, design)
     rhs = np.einsum('nri,nr,nr->ni', design, row_weights, target)

@@ -17,7 +17,7 @@ camera's frame (x right, y down, z forward).
 """
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -28,6 +28,10 @@ PELVIS = J['pelvis']
 HIPS = HUMAN36M_17.hips
 #: The 16 joints the network reads and predicts: Human3.6M-17 without the pelvis.
 LIFTED = tuple(index for index in range(17) if index != PELVIS)
+
+#: Why a 2D skeleton cannot be lifted (:func:`network_input_each`).
+DEGENERATE = 'a 2D skeleton is degenerate (no extent, or not finite)'
+BEHIND = 'a 2D skeleton spans more than a half-space around its pelvis'
 
 #: Person frame (X left, Y up, Z forward) to camera frame for a person facing the camera:
 #: their left is the image's right, up is -y, their forward is toward the camera (-z).
@@ -81,24 +85,61 @@ def facing_rotation(rays: np.ndarray) -> np.ndarray:
     return np.eye(3) + skew + skew @ skew / (1.0 + cosine)[:, None, None]
 
 
-def network_input(points: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+def network_input_each(points: np.ndarray
+                       ) -> Tuple[np.ndarray, np.ndarray, List[Optional[str]]]:
     """
-    Turn 2D skeletons into the network's input.
+    Turn 2D skeletons into the network's input, each on its own merits.
 
     ``points`` is (N, 17, 2) Human3.6M-17 joints in normalised camera coordinates. The
     pelvis, thorax and spine are rebuilt from the hips and shoulders
     (:meth:`JointSet.rebuild_redundant`), the skeleton is seen through the virtual camera
     facing its pelvis, then centred and scaled (:func:`normalise_2d`). Returns the (N, 32)
-    inputs and the (N, 3, 3) rotations into the virtual cameras.
+    inputs, the (N, 3, 3) rotations into the virtual cameras, and per skeleton None or
+    why it cannot be lifted (:data:`DEGENERATE`, :data:`BEHIND`; its input is then 0).
+
+    Raises
+    ------
+    ValueError
+        ``points`` is not (N, 17, 2).
+
     """
+    points = np.asarray(points, dtype=np.float64)
+    if points.ndim != 3 or points.shape[1:] != (17, 2):
+        raise ValueError(f'expected (N, 17, 2) Human3.6M-17 points, got {points.shape}')
     points = HUMAN36M_17.rebuild_redundant(points)
+    finite = np.isfinite(points).all(axis=(1, 2))
+    points[~finite] = 0.0
     rotations = facing_rotation(points[:, PELVIS])
     rays = np.concatenate([points, np.ones(points.shape[:2] + (1,))], axis=2)
     seen = rays @ rotations.transpose(0, 2, 1)
-    if not (seen[..., 2] > 1e-6).all():
-        raise ValueError('a 2D skeleton spans more than a half-space around its pelvis')
-    virtual = seen[..., :2] / seen[..., 2:]
-    return normalise_2d(virtual).reshape(len(points), -1), rotations
+    facing = (seen[..., 2] > 1e-6).all(axis=1)
+    virtual = np.divide(seen[..., :2], seen[..., 2:], out=np.zeros_like(seen[..., :2]),
+                        where=facing[:, None, None])
+    scaled, extent = _centred_and_scaled(virtual)
+    reasons = [DEGENERATE if not finite[n] else BEHIND if not facing[n] else
+               DEGENERATE if not extent[n] else None for n in range(len(points))]
+    scaled[[reason is not None for reason in reasons]] = 0.0
+    return scaled.reshape(len(points), 2 * len(LIFTED)), rotations, reasons
+
+
+def network_input(points: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """
+    Turn 2D skeletons into the network's (N, 32) input and (N, 3, 3) rotations.
+
+    As :func:`network_input_each`, for skeletons that must all be taken.
+
+    Raises
+    ------
+    ValueError
+        A skeleton cannot be lifted (the message says why), or ``points`` is not
+        (N, 17, 2).
+
+    """
+    inputs, rotations, reasons = network_input_each(points)
+    refused = [reason for reason in reasons if reason is not None]
+    if refused:
+        raise ValueError(refused[0])
+    return inputs, rotations
 
 
 def to_skeletons(outputs: np.ndarray, rotations: Optional[np.ndarray] = None) -> np.ndarray:
@@ -132,11 +173,20 @@ def normalise_2d(points: np.ndarray) -> np.ndarray:
     points = np.asarray(points, dtype=np.float64)
     if points.ndim != 3 or points.shape[1:] != (17, 2):
         raise ValueError(f'expected (N, 17, 2) Human3.6M-17 points, got {points.shape}')
+    scaled, extent = _centred_and_scaled(points)
+    if not extent.all():
+        raise ValueError(DEGENERATE)
+    return scaled
+
+
+def _centred_and_scaled(points: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Return :func:`normalise_2d`'s (N, 16, 2) and (N,) which have a finite extent."""
     centred = points - points[:, list(HIPS)].mean(axis=1, keepdims=True)
     size = np.sqrt((centred ** 2).sum(-1).mean(-1))
-    if not (np.isfinite(size).all() and (size > 1e-9).all()):
-        raise ValueError('a 2D skeleton is degenerate (no extent, or not finite)')
-    return centred[:, list(LIFTED)] / size[:, None, None]
+    extent = np.isfinite(size) & (size > 1e-9)
+    scaled = np.divide(centred[:, list(LIFTED)], size[:, None, None],
+                       out=np.zeros((len(points), len(LIFTED), 2)), where=extent[:, None, None])
+    return scaled, extent
 
 
 def make_pairs(count: int, seed: int, limits: PoseLimits = PoseLimits(),

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import numpy as np
 import torch
 
-from .data import network_input, to_skeletons
+from .data import network_input, network_input_each, to_skeletons
 from .network import LiftingNetwork
 from ..cache import cache_dir
 from ..models.store import sha256_of
@@ -75,7 +75,8 @@ class Lifter:
         Raises
         ------
         ValueError
-            A skeleton is degenerate or not finite.
+            A skeleton cannot be lifted (:func:`network_input_each` says why), or
+            ``points`` is not (N, 17, 2).
 
         """
         inputs, rotations = network_input(points)
@@ -86,21 +87,20 @@ class Lifter:
         Lift 2D skeletons as :meth:`lift` does, refusing only the ones it cannot take.
 
         Returns the (N, 17, 3) skeletons, NaN where refused, and per skeleton None or the
-        reason it was refused. All go through the network at once; one at a time only
-        when the batch holds a skeleton to refuse.
+        reason it was refused (:func:`network_input_each`); the others go through the
+        network in one batch.
+
+        Raises
+        ------
+        ValueError
+            ``points`` is not (N, 17, 2).
+
         """
-        points = np.asarray(points, dtype=np.float64)
-        reasons: List[Optional[str]] = [None] * len(points)
-        try:
-            return self.lift(points), reasons
-        except ValueError:
-            pass
-        lifted = np.full((len(points), 17, 3), np.nan)
-        for index, single in enumerate(points):
-            try:
-                lifted[index] = self.lift(single[None])[0]
-            except ValueError as exc:
-                reasons[index] = str(exc)
+        inputs, rotations, reasons = network_input_each(points)
+        taken = np.array([reason is None for reason in reasons], bool)
+        lifted = np.full((len(reasons), 17, 3), np.nan)
+        if taken.any():
+            lifted[taken] = to_skeletons(self.predict(inputs[taken]), rotations[taken])
         return lifted, reasons
 
     def save(self, path: Union[str, Path], evaluation: Optional[Dict[str, float]] = None) -> str:

@@ -136,8 +136,6 @@ LANDMARK_NAMES = (
     'right_heel', 'left_foot_index', 'right_foot_index',
 )
 
-#: (left, right) landmark indices: the root (mid-hip) and the torso's top.
-
 SKELETON_EDGES = (
     (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10),
     (11, 12), (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19),
