@@ -124,8 +124,9 @@ def measure_node(estimator: PoseEstimator, impl: str, threads: int, frame: np.nd
     Publish -> markers latency of the node against ``estimator`` bare, and its 30 Hz rate.
 
     The node runs ``estimator``'s device and runtime. Returns None (after printing the
-    node's log) when it did not answer. ROS 2 is imported here, not with the module: the
-    estimator tables (``--no-node``) run where it is not installed, such as a GPU machine.
+    node's log) when it did not answer or report its diagnostics. ROS 2 is imported here,
+    not with the module: the estimator tables (``--no-node``) run where it is not
+    installed, such as a GPU machine.
     """
     from builtin_interfaces.msg import Time
     from pose3d_ros.node import messages
@@ -158,7 +159,7 @@ def measure_node(estimator: PoseEstimator, impl: str, threads: int, frame: np.nd
             # Interleaved, never overlapping: a drift in the machine's speed hits both.
             for index in range(2 + frames):
                 start = time.perf_counter()
-                estimator(frame, camera)
+                result = estimator(frame, camera)
                 elapsed = (time.perf_counter() - start) * 1e3
                 header = Header(stamp=Time(sec=1 + index), frame_id='camera_optical')
                 answer = client.request(executor, messages.image_message(header, frame), info,
@@ -168,18 +169,18 @@ def measure_node(estimator: PoseEstimator, impl: str, threads: int, frame: np.nd
                     return None
                 # The node's own view of this frame: receive -> publish, and its stages.
                 client.spin_for(executor, 0.05)
-                client.diagnostics.clear()
-                deadline = time.monotonic() + 1.5
-                while not client.diagnostics and time.monotonic() < deadline:
-                    client.spin_for(executor, 0.05)
-                if index >= 2 and client.diagnostics:
+                status = client.next_diagnostics(executor, 5.0)
+                if status is None:
+                    print(f'no /diagnostics after frame {index}', file=sys.stderr)
+                    print(node.log(), file=sys.stderr)
+                    return None
+                if index >= 2:
                     bare.append(elapsed)
                     latencies.append(answer.latency_s() * 1e3)
-                    values = {value.key: float(value.value) for value in
-                              client.diagnostics[-1].status[0].values
-                              if value.key.endswith(' (ms)')}
-                    inner.append(values.pop('latency receive to publish (ms)'))
-                    in_node.append(sum(values.values()))
+                    values = {value.key: value.value for value in status.values}
+                    inner.append(float(values['latency receive to publish (ms)']))
+                    in_node.append(sum(float(values[f'{name} (ms)'])
+                                       for name in result.timings_ms))
             # Sustained: a new frame every 1/30 s; the node keeps the newest one.
             stamps = []
             start = time.monotonic()

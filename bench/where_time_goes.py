@@ -11,10 +11,13 @@ parameters).
 ``--pose-backend 3dmppe`` times RootNet and PoseNet (in the ``root`` stage) on snapshots of
 the official shapes with random weights, written to a temporary directory: their speed
 does not depend on the weights' values, and the official files cannot be fetched here.
+``--pose-backend lifting`` needs a trained lifter: ``--lifter-weights``, else ``default.pt``
+in the lifter cache (``pose3d-lifter train`` makes it).
 
 Usage: python bench/where_time_goes.py [--runtime torch|litert] [--device cpu|cuda]
        [--size 1280 720] [--persons 10] [--repeats 5] [--top 15]
-       [--pose-backend blazepose|lifting|3dmppe] [--default-malloc]
+       [--pose-backend blazepose|lifting|3dmppe] [--lifter-weights FILE]
+       [--default-malloc]
 """
 
 import argparse
@@ -49,6 +52,8 @@ def main() -> int:
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--top', type=int, default=15)
     parser.add_argument('--pose-backend', default='blazepose', choices=POSE_BACKENDS)
+    parser.add_argument('--lifter-weights', default='',
+                        help='lifting network weights (default: default.pt in the cache)')
     parser.add_argument('--default-malloc', action='store_true',
                         help="keep glibc's default malloc settings instead of those the "
                              "package's programs set (pose3d_ros/malloc_settings.py)")
@@ -72,14 +77,14 @@ def profile_estimator(args: argparse.Namespace, snapshots: dict) -> int:
     camera = CameraModel.from_hfov(*args.size, 60.0)
     estimator = PoseEstimator(EstimatorConfig(device=args.device, runtime=args.runtime,
                                               max_persons=max(args.persons, 1),
-                                              pose_backend=args.pose_backend, **snapshots))
+                                              pose_backend=args.pose_backend,
+                                              lifter_weights=args.lifter_weights, **snapshots))
     estimator(frame, camera)
     activities = [ProfilerActivity.CPU] + \
         ([ProfilerActivity.CUDA] if estimator.device.type == 'cuda' else [])
-    timings = []
     with profile(activities=activities) as profiler:
-        for _ in range(args.repeats):
-            timings.append(estimator(frame, camera).timings_ms)
+        results = [estimator(frame, camera) for _ in range(args.repeats)]
+    timings = [result.timings_ms for result in results]
     print(f'{args.runtime} on {estimator.device}, {args.pose_backend}, '
           f'{args.size[0]}x{args.size[1]}, {args.persons} persons, '
           f'{torch.get_num_threads()} threads, {args.repeats} frames (under the profiler), '
@@ -92,7 +97,7 @@ def profile_estimator(args: argparse.Namespace, snapshots: dict) -> int:
         print(f'| {name} | {ms:.1f} | {ms / total:.0%} |')
     sort = 'self_cuda_time_total' if estimator.device.type == 'cuda' else 'self_cpu_time_total'
     print('\n' + profiler.key_averages().table(sort_by=sort, row_limit=args.top))
-    print_output_costs(frame, estimator(frame, camera).persons, args.repeats)
+    print_output_costs(frame, results[-1].persons, args.repeats)
     return 0
 
 

@@ -1,11 +1,24 @@
 """Shared fixtures: the verified model directory and the cached real sample images."""
 
+import json
 from pathlib import Path
 
+from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.models.blazepose import MODEL_FILES
 from pose3d_ros.models.store import resolve_model_dir, verify
 from pose3d_ros.samples import fetch_samples
 import pytest
+
+
+def write_calibration(path: Path, camera: CameraModel) -> Path:
+    """Write ``camera`` as a camera_calibration YAML file (JSON is YAML); return ``path``."""
+    path.write_text(json.dumps({
+        'image_width': camera.width, 'image_height': camera.height,
+        'distortion_model': camera.distortion_model,
+        'camera_matrix': {'rows': 3, 'cols': 3, 'data': camera.k.ravel().tolist()},
+        'distortion_coefficients': {'rows': 1, 'cols': len(camera.d),
+                                    'data': camera.d.tolist()}}))
+    return path
 
 
 @pytest.fixture(scope='session')

@@ -57,3 +57,10 @@ def test_where_time_goes_prints_stages_operators_and_output_costs() -> None:
         if line.startswith('| ') and not line.startswith(('| output', '| ---')))}
     assert set(costs) == {'markers', 'poses', 'joints', 'skeletons', 'debug_image'}
     assert all(value > 0 for values in costs.values() for value in values)
+    # Without ROS 2 (a GPU machine) the first two tables still print.
+    run = subprocess.run([sys.executable, '-c', WITHOUT_ROS,
+                          str(ROOT / 'bench' / 'where_time_goes.py'), '--runtime', 'litert',
+                          '--size', '640', '480', '--persons', '1', '--repeats', '1'],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert 'Self CPU time total' in run.stdout and 'node outputs: skipped' in run.stdout

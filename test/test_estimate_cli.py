@@ -4,7 +4,10 @@ import json
 import shutil
 
 from pose3d_ros.cli.estimate import main
+from pose3d_ros.geometry.camera import CameraModel
 import pytest
+
+from .conftest import write_calibration
 
 
 @pytest.fixture
@@ -41,12 +44,8 @@ def test_directory_with_a_broken_file(images, tmp_path, capsys, model_dir) -> No
 
 
 def test_camera_options(images, tmp_path, sample_dir, model_dir) -> None:
-    calibration = tmp_path / 'camera.yaml'
-    calibration.write_text(
-        'image_width: 548\nimage_height: 342\n'
-        'camera_matrix: {rows: 3, cols: 3, data: [600, 0, 273.5, 0, 600, 170.5, 0, 0, 1]}\n'
-        'distortion_model: plumb_bob\n'
-        'distortion_coefficients: {rows: 1, cols: 5, data: [0, 0, 0, 0, 0]}\n')
+    calibration = write_calibration(tmp_path / 'camera.yaml', CameraModel.from_values(
+        548, 342, [600, 0, 273.5, 0, 600, 170.5, 0, 0, 1]))
     depths = {}
     for name, arguments in (('yaml', ['--camera-info', str(calibration)]),
                             ('focal', ['--fx', '600', '--fy', '600']),

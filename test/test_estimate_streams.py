@@ -20,6 +20,8 @@ from sensor_msgs.msg import CompressedImage, PointCloud2
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from .conftest import write_calibration
+
 COMMON = ['--device', 'cpu', '--tiles', 'none', '--progress', 'never']
 
 
@@ -62,12 +64,8 @@ def test_video_reads_its_calibration_once(sample_dir: Path, tmp_path: Path,
     height, width = clip.frames[0].shape[:2]
     video = tmp_path / 'walk.mp4'
     write_video(video, clip.frames)
-    calibration = tmp_path / 'camera.yaml'
-    calibration.write_text(
-        f'image_width: {width}\nimage_height: {height}\n'
-        f'camera_matrix: {{rows: 3, cols: 3, data: [700, 0, {width / 2}, 0, 700, '
-        f'{height / 2}, 0, 0, 1]}}\ndistortion_model: plumb_bob\n'
-        'distortion_coefficients: {rows: 1, cols: 5, data: [0, 0, 0, 0, 0]}\n')
+    calibration = write_calibration(tmp_path / 'camera.yaml', CameraModel.from_values(
+        width, height, [700, 0, width / 2, 0, 700, height / 2, 0, 0, 1]))
     reads = []
     load = camera_options.load_camera_info
     monkeypatch.setattr(camera_options, 'load_camera_info',

@@ -16,6 +16,8 @@ from pose3d_ros.samples import read_rgb
 import pytest
 import torch
 
+from .conftest import write_calibration
+
 #: Bounds on the sample photo, against the estimator (BlazePose's own 3D and placement).
 #: Measured with the quick lifter: the root 8.6 % deeper, MPJPE 94.5 mm (``pose3d-lifter
 #: eval --quick`` reports 96.8 mm on the photo and its mirror image); the bounds leave
@@ -124,11 +126,7 @@ def test_generated_people_are_placed_at_their_distance(quick_lifter: Path,
     fx, fy, cx, cy = camera.intrinsics
     pinhole = truth[..., :2] / truth[..., 2:] * [fx, fy] + [cx, cy]
     pixels = camera.distort(torch.from_numpy(pinhole)).numpy()
-    calibration = tmp_path / 'camera.yaml'
-    calibration.write_text(json.dumps({  # YAML is a superset of JSON
-        'image_width': 1280, 'image_height': 720, 'distortion_model': 'plumb_bob',
-        'camera_matrix': {'rows': 3, 'cols': 3, 'data': camera.k.ravel().tolist()},
-        'distortion_coefficients': {'rows': 1, 'cols': 5, 'data': camera.d.tolist()}}))
+    calibration = write_calibration(tmp_path / 'camera.yaml', camera)
     records = lift(tmp_path, {'joint_set': 'h36m17',
                               'persons': [{'keypoints': p.tolist()} for p in pixels]},
                    '--weights', str(quick_lifter), '--camera-info', str(calibration))
@@ -160,9 +158,9 @@ def test_person_with_joints_the_detector_did_not_find_is_not_placed(
         quick_lifter: Path, photo: tuple, tmp_path: Path) -> None:
     (width, height), persons = photo
     good = coco_results(persons)[0]
-    cut = np.array(good['keypoints']).reshape(17, 3)
+    cut = coco_keypoints(persons[0])
     cut[[COCO_17.index('left_ankle'), COCO_17.index('right_ear')]] = 0.0  # not found
-    unsure = np.array(good['keypoints']).reshape(17, 3)
+    unsure = coco_keypoints(persons[0])
     unsure[COCO_17.index('left_ankle'), 2] = 0.0  # found where it is, with no confidence
     records = lift(tmp_path, [{'keypoints': cut.ravel().tolist()},
                               {'keypoints': unsure.ravel().tolist()}, good],
@@ -177,7 +175,7 @@ def test_skeleton_the_lifter_refuses_is_not_placed(
         quick_lifter: Path, photo: tuple, tmp_path: Path) -> None:
     (width, height), persons = photo
     good = coco_results(persons)[0]
-    wide = np.array(good['keypoints']).reshape(17, 3)
+    wide = coco_keypoints(persons[0])
     wide[:, 0] = width - 1  # hips at the left edge, the rest at the right edge: at 120
     wide[list(COCO_17.hips), 0] = 0  # degrees the body spans more than a half-space
     records = lift(tmp_path, [good, {'keypoints': wide.ravel().tolist()}, good],

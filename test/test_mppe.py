@@ -104,15 +104,25 @@ def test_process_boxes_follows_the_official_code() -> None:
     assert prior_depth(1000.0, 1000.0, squares[:1, 2])[0] == pytest.approx(2000.0 / 248.75)
 
 
+def official_patch(image: np.ndarray, x: float, y: float, side: float) -> np.ndarray:
+    """
+    Return the official 256 x 256 patch of the square box at (x, y), float32.
+
+    gen_trans_from_patch_cv maps the box centre, its right and its down points to the
+    crop's; warpAffine samples bilinearly, zeros outside the image.
+    """
+    centre = np.array([x + side / 2.0, y + side / 2.0])
+    source = np.float32([centre, centre + [0.0, side / 2.0], centre + [side / 2.0, 0.0]])
+    target = np.float32([[128.0, 128.0], [128.0, 256.0], [256.0, 128.0]])
+    return cv2.warpAffine(image, cv2.getAffineTransform(source, target), (256, 256),
+                          flags=cv2.INTER_LINEAR).astype(np.float32)
+
+
 def test_crop_matches_cv2_warp_affine_of_the_official_transform(sample_dir: Path) -> None:
     rgb = read_rgb(sample_dir / 'messi5.jpg')
     x, y, side = 150.3, -20.7, 300.9  # partly outside: both read zeros there
     centre = np.array([x + side / 2.0, y + side / 2.0])
-    # gen_trans_from_patch_cv: box centre, its right and its down points to the crop's.
-    source = np.float32([centre, centre + [0.0, side / 2.0], centre + [side / 2.0, 0.0]])
-    target = np.float32([[128.0, 128.0], [128.0, 256.0], [256.0, 128.0]])
-    official = cv2.warpAffine(rgb, cv2.getAffineTransform(source, target), (256, 256),
-                              flags=cv2.INTER_LINEAR).astype(np.float32)
+    official = official_patch(rgb, x, y, side)
     image = torch.from_numpy(rgb).permute(2, 0, 1).float()
     regions = Regions(torch.tensor(centre[None], dtype=torch.float32),
                       torch.tensor([side], dtype=torch.float32), torch.zeros(1))
@@ -251,13 +261,9 @@ def test_networks_see_the_official_input_and_each_box_its_own_k(sample_dir: Path
     intrinsics = (500.0, 510.0, 270.0, 170.0)
     output = mppe(image, boxes, intrinsics)
     for index, (x, y, side, _) in enumerate(boxes):
-        # The official pipeline: gen_trans_from_patch_cv, warpAffine on BGR, to RGB,
-        # float32 0..255 normalised with the ImageNet mean and std.
-        centre = np.array([x + side / 2.0, y + side / 2.0])
-        source = np.float32([centre, centre + [0.0, side / 2.0], centre + [side / 2.0, 0.0]])
-        target = np.float32([[128.0, 128.0], [128.0, 256.0], [256.0, 128.0]])
-        patch = cv2.warpAffine(bgr, cv2.getAffineTransform(source, target), (256, 256),
-                               flags=cv2.INTER_LINEAR)[:, :, ::-1].astype(np.float32)
+        # The official pipeline: the patch of the BGR image, to RGB, float32 0..255
+        # normalised with the ImageNet mean and std.
+        patch = official_patch(bgr, x, y, side)[:, :, ::-1]
         official = (patch - np.array(PIXEL_MEAN)) / np.array(PIXEL_STD)
         ours = seen[0][index].permute(1, 2, 0).numpy()
         assert np.mean(np.abs(ours - official) > 1e-3) < 1e-3  # 8-bit rounding only

@@ -186,12 +186,8 @@ def test_photo_answered_in_input_frame_and_stamp(client: tuple, photo: tuple,
 def test_diagnostics(client: tuple, photo: tuple) -> None:
     pose_client, executor = client
     request(client, *valid_frame(photo))
-    pose_client.diagnostics.clear()
-    deadline = time.monotonic() + 10.0
-    while not pose_client.diagnostics and time.monotonic() < deadline:
-        pose_client.spin_for(executor, 0.1)
-    assert pose_client.diagnostics, 'no /diagnostics within 10 s'
-    status = pose_client.diagnostics[-1].status[0]
+    status = pose_client.next_diagnostics(executor, 10.0)
+    assert status is not None, 'no /diagnostics within 10 s'
     values = {v.key: v.value for v in status.values}
     assert 'pose3d' in status.name
     for key in ('input rate (Hz)', 'processed rate (Hz)', 'dropped frames',
@@ -353,11 +349,8 @@ def test_bad_input_then_valid_frame(client: tuple, node: NodeProcess, photo: tup
     if log_text is not None:
         assert node.wait_for_log(log_text, 10.0, since), f'{log_text!r} not logged'
         if not answered:  # the problem shows in /diagnostics too
-            pose_client.diagnostics.clear()
-            deadline = time.monotonic() + 5.0
-            while not pose_client.diagnostics and time.monotonic() < deadline:
-                pose_client.spin_for(executor, 0.1)
-            status = pose_client.diagnostics[-1].status[0]
+            status = pose_client.next_diagnostics(executor, 5.0)
+            assert status is not None, 'no /diagnostics within 5 s'
             assert status.level == DiagnosticStatus.WARN and log_text in status.message, \
                 status
     request(client, *valid_frame(photo))

@@ -18,7 +18,7 @@ import tempfile
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from diagnostic_msgs.msg import DiagnosticArray
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseArray
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -176,6 +176,14 @@ class Pose3dClient(Node):
         deadline = time.monotonic() + seconds
         while (remaining := deadline - time.monotonic()) > 0.0:
             executor.spin_once(timeout_sec=remaining)
+
+    def next_diagnostics(self, executor: Any, timeout_s: float) -> Optional[DiagnosticStatus]:
+        """Return the node's status from the next ``/diagnostics`` (1 Hz), or None in time."""
+        self.diagnostics.clear()
+        deadline = time.monotonic() + timeout_s
+        while not self.diagnostics and (remaining := deadline - time.monotonic()) > 0.0:
+            executor.spin_once(timeout_sec=remaining)
+        return self.diagnostics[-1].status[0] if self.diagnostics else None
 
     def wait_for_node(self, executor: Any, timeout_s: float) -> bool:
         """Wait until the node subscribes to our image topic (it is active)."""
