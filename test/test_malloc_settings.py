@@ -4,6 +4,7 @@ import ctypes
 import platform
 import subprocess
 import sys
+import types
 
 from pose3d_ros import malloc_settings
 import pytest
@@ -31,6 +32,29 @@ def test_without_mallopt_nothing_is_changed(monkeypatch: pytest.MonkeyPatch) -> 
         assert malloc_settings.keep_freed_memory() is False
     finally:
         malloc_settings.keep_freed_memory.cache_clear()
+
+
+def test_node_executable_applies_the_settings_before_importing_the_node(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pose3d_ros.node import start
+
+    events = []
+    stub = types.ModuleType('pose3d_ros.node.pose3d_node')
+
+    def run_node(args: list, freed_memory_kept: bool) -> None:
+        events.append(('node runs', args, freed_memory_kept))
+
+    def attribute(name: str) -> object:  # what `from .pose3d_node import main` reads
+        if name != 'main':
+            raise AttributeError(name)
+        events.append('node module read: main')
+        return run_node
+
+    stub.__getattr__ = attribute
+    monkeypatch.setitem(sys.modules, 'pose3d_ros.node.pose3d_node', stub)
+    monkeypatch.setattr(start, 'keep_freed_memory', lambda: events.append('settings') or True)
+    start.main(['--ros-args'])
+    assert events == ['settings', 'node module read: main', ('node runs', ['--ros-args'], True)]
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != 'glibc', reason='mallopt is glibc-only')

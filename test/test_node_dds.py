@@ -201,7 +201,7 @@ def test_diagnostics(client: tuple, photo: tuple) -> None:
 @pytest.mark.skipif(platform.libc_ver()[0] != 'glibc', reason='mallopt is glibc-only')
 def test_node_started_with_freed_memory_kept(node: NodeProcess) -> None:
     """The executable applies pose3d_ros/malloc_settings.py before rclpy (node/start.py)."""
-    assert 'freed memory kept for the next frame' in node.log(), node.log()
+    assert node.wait_for_log('freed memory kept for the next frame', 60.0), node.log()
 
 
 def test_person_keeps_its_track_id_across_frames(client: tuple, photo: tuple) -> None:

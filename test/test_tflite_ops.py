@@ -113,19 +113,21 @@ def test_pad_channels_and_space(tmp_path: Path) -> None:
     _compare(_single('PAD', (1, 4, 4, 3), (1, 7, 5, 6), constants=(pads,)), tmp_path)
 
 
-@pytest.mark.parametrize('second_user', ['CONV_2D', 'LOGISTIC'])
-def test_zero_pad_before_convolutions_is_folded_into_them(second_user: str,
-                                                          tmp_path: Path) -> None:
+@pytest.mark.parametrize('second_user, spatial, folded', [
+    ('CONV_2D', (1, 1), True), ('LOGISTIC', (1, 1), False), ('CONV_2D', (0, 1), False)])
+def test_zero_pad_before_convolutions_is_folded_into_them(
+        second_user: str, spatial: tuple, folded: bool, tmp_path: Path) -> None:
     """A symmetric spatial PAD feeding only convolutions becomes their own padding."""
     spec = ModelSpec()
-    x, padded = spec.tensor((1, 8, 8, 3)), spec.tensor((1, 10, 10, 3))
-    pads = spec.tensor((4, 2), np.array([[0, 0], [1, 1], [1, 1], [0, 0]], np.int32))
+    side = 8 + sum(spatial)
+    x, padded = spec.tensor((1, 8, 8, 3)), spec.tensor((1, side, side, 3))
+    pads = spec.tensor((4, 2), np.array([[0, 0], spatial, spatial, [0, 0]], np.int32))
     spec.ops = [Op('PAD', [x, pads], [padded])]
     outputs = []
     for stride in (2, 1):
         weight = spec.tensor((4, 3, 3, 3), RNG.standard_normal((4, 3, 3, 3)).astype(np.float32))
         bias = spec.tensor((4,), RNG.standard_normal(4).astype(np.float32))
-        size = (10 - 3) // stride + 1
+        size = (side - 3) // stride + 1
         outputs.append(spec.tensor((1, size, size, 4)))
         options = _table(tflite.Conv2DOptionsStart, tflite.Conv2DOptionsEnd, Padding=1,
                          StrideH=stride, StrideW=stride, FusedActivationFunction=0,
@@ -133,14 +135,14 @@ def test_zero_pad_before_convolutions_is_folded_into_them(second_user: str,
         spec.ops.append(Op('CONV_2D', [padded, weight, bias], [outputs[-1]], 'Conv2DOptions',
                            options))
         if second_user != 'CONV_2D':
-            outputs.append(spec.tensor((1, 10, 10, 3)))
+            outputs.append(spec.tensor((1, side, side, 3)))
             spec.ops.append(Op(second_user, [padded], [outputs[-1]]))
             break
     spec.inputs, spec.outputs = [x], outputs
     _compare(spec, tmp_path)
     module = build_module(read_tflite(build(spec)))
     pads_left = [node for node in module.graph.nodes if node.target is F.pad]
-    assert len(pads_left) == (0 if second_user == 'CONV_2D' else 1)
+    assert len(pads_left) == (0 if folded else 1)
 
 
 def test_add_concatenate_reshape_logistic(tmp_path: Path) -> None:

@@ -41,7 +41,6 @@ from ..estimation.stream import StreamEstimator
 from ..geometry.camera import CameraModel, DEFAULT_HFOV_DEG
 from ..geometry.depth_fusion import fuse_depths, measured_root_depth, move_to_depth
 from ..image_decoding import decode_depth
-from ..malloc_settings import keep_freed_memory
 from ..models.store import ModelFileError
 
 #: Seconds between repeats of the same warning or error.
@@ -476,19 +475,19 @@ def _seconds(stamp: Any) -> float:
     return stamp.sec + stamp.nanosec * 1e-9
 
 
-def main(args: Optional[List[str]] = None) -> None:
+def main(args: Optional[List[str]] = None, freed_memory_kept: bool = False) -> None:
     """
     Run the node until Ctrl-C or an external shutdown.
 
     The ``pose3d_node`` executable (:mod:`pose3d_ros.node.start`) applies the malloc
-    settings before rclpy is imported; here they are only reported.
+    settings before rclpy is imported and says here whether they took; this function only
+    reports it.
     """
-    freed_memory_kept = keep_freed_memory()  # cached: applied by start.main
     rclpy.init(args=args)
     node = Pose3dNode()
     node.get_logger().info('freed memory kept for the next frame' if freed_memory_kept else
-                           "glibc's malloc settings could not be applied: freed memory "
-                           'goes back to the kernel (pose3d_ros/malloc_settings.py)')
+                           "glibc's malloc settings not applied: freed memory goes back to "
+                           'the kernel (pose3d_ros/malloc_settings.py)')
     try:
         if node.value('autostart'):
             for name, transition in (('configure', node.trigger_configure),

@@ -15,9 +15,9 @@ from ..malloc_settings import keep_freed_memory
 
 def main(args: Optional[List[str]] = None) -> None:
     """Apply the malloc settings, then run the node until Ctrl-C or an external shutdown."""
-    keep_freed_memory()
+    freed_memory_kept = keep_freed_memory()
     from .pose3d_node import main as run_node  # after the settings: see the module docstring
-    run_node(args)
+    run_node(args, freed_memory_kept)
 
 
 if __name__ == '__main__':
