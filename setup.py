@@ -28,7 +28,7 @@ setup(
             'pose3d-models = pose3d_ros.cli.models:main',
             'pose3d-estimate = pose3d_ros.cli.estimate:main',
             'pose3d_node = pose3d_ros.node.start:main',
-            'pose3d-demo = pose3d_ros.node.demo:main',
+            'pose3d-demo = pose3d_ros.cli.demo:main',
             'pose3d-lifter = pose3d_ros.cli.lifter:main',
         ],
     },

@@ -52,7 +52,7 @@ import torch
 SIZES = ((640, 480), (1280, 720), (1920, 1080))
 CROWDS = (1, 5, 10, 20)
 #: Estimator stage timings reported under the benchmark's stage names.
-STAGES = {'detector': 'detect', 'landmarks': 'landmarks', 'root': 'root'}
+STAGES = {'detector': 'propose', 'landmarks': 'landmarks', 'root': 'place'}
 INPUT_HZ = 30.0
 
 
@@ -130,7 +130,7 @@ def measure_node(estimator: PoseEstimator, impl: str, threads: int, frame: np.nd
     """
     from builtin_interfaces.msg import Time
     from pose3d_ros.node import messages
-    from pose3d_ros.node.client import NodeProcess, Pose3dClient, ros_environment
+    from pose3d_ros.node_client import NodeProcess, Pose3dClient, ros_environment
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
     from std_msgs.msg import Header

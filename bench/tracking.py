@@ -24,12 +24,12 @@ import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.estimation.one_euro import CAMERA_JOINTS, OneEuroParameters, WORLD_LANDMARKS
-from pose3d_ros.estimation.stream import StreamConfig, StreamEstimator
+from pose3d_ros.estimation.pipeline import Pipeline, PipelineConfig
 from pose3d_ros.estimation.tracking import TrackingConfig
 from pose3d_ros.evaluation import sequences
 from pose3d_ros.samples import fetch_samples, read_player, read_rgb
 
-RAW = StreamConfig(tracking=TrackingConfig(smoothing=False))
+RAW = PipelineConfig(tracker=TrackingConfig(smoothing=False))
 
 
 def main() -> int:
@@ -44,13 +44,13 @@ def main() -> int:
     photo = read_rgb(fetch_samples() / 'messi5.jpg')
     player = read_player()
     with_tiles = PoseEstimator(EstimatorConfig(device=args.device))
-    full_frame = PoseEstimator(EstimatorConfig(device=args.device, tile_grids=()))
+    full_frame = PoseEstimator(EstimatorConfig(device=args.device, detector_grids=(1,)))
     print(f'device: {with_tiles.device}\n')
 
     translated = sequences.translated(player)
-    found = sequences.run(StreamEstimator(full_frame), translated)
+    found = sequences.run(Pipeline(full_frame), translated)
     crossing = sequences.crossing(player)
-    crossed = sequences.run(StreamEstimator(with_tiles), crossing)
+    crossed = sequences.run(Pipeline(with_tiles), crossing)
     print('| clip | frames | person | found in | id switches while apart | id switches |')
     print('| --- | --- | --- | --- | --- | --- |')
     print(f'| translated and scaled | {len(found)} | player | '
@@ -64,17 +64,19 @@ def main() -> int:
 
     still = sequences.noisy_still(photo)
     moving = sequences.moving(photo)
-    raw_still = sequences.run(StreamEstimator(full_frame, RAW), still)
+    raw_still = sequences.run(Pipeline(full_frame, RAW), still)
     raw = sequences.jitter(raw_still)
-    raw_moving = sequences.run(StreamEstimator(full_frame, RAW), moving)
+    raw_moving = sequences.run(Pipeline(full_frame, RAW), moving)
     print('\n| 3D joint filter (min_cutoff Hz, beta) | quantity | raw jitter | smoothed jitter '
           '| reduction | lag (frames) |')
     print('| --- | --- | --- | --- | --- | --- |')
     for name, world in (('this run', chosen), ("MediaPipe's world landmarks", WORLD_LANDMARKS)):
-        config = StreamConfig(tracking=TrackingConfig(world_filter=world))
-        smooth = sequences.jitter(sequences.run(StreamEstimator(full_frame, config), still))
+        config = PipelineConfig(tracker=TrackingConfig(
+            world_min_cutoff=world.min_cutoff, world_beta=world.beta,
+            derivative_cutoff=world.derivative_cutoff))
+        smooth = sequences.jitter(sequences.run(Pipeline(full_frame, config), still))
         lags = sequences.lag_frames(
-            raw_moving, sequences.run(StreamEstimator(full_frame, config), moving))
+            raw_moving, sequences.run(Pipeline(full_frame, config), moving))
         for key, unit, scale in (('2d', 'px', 1.0), ('3d', 'mm', 1e3), ('root', 'mm', 1e3)):
             print(f'| {name} ({world.min_cutoff:g}, {world.beta:g}) | {key} | '
                   f'{raw[key] * scale:.2f} {unit} | {smooth[key] * scale:.2f} {unit} | '
@@ -90,7 +92,7 @@ def main() -> int:
     detections = {}
     for repeat in range(3):  # interleaved, so that a slower spell hits every setting
         for name, every, estimator, label in settings:
-            stream = StreamEstimator(estimator, StreamConfig(detect_every=every))
+            stream = Pipeline(estimator, PipelineConfig(detect_every=every))
             start = time.perf_counter()
             result = sequences.run(stream, translated)
             times[name, label].append((time.perf_counter() - start) / len(result))

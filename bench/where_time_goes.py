@@ -21,6 +21,7 @@ Usage: python bench/where_time_goes.py [--runtime torch|litert] [--device cpu|cu
 """
 
 import argparse
+import functools
 from pathlib import Path
 import statistics
 import sys
@@ -109,8 +110,8 @@ def print_output_costs(frame: np.ndarray, persons: Sequence[Person], repeats: in
     two tables still print and this one says it was skipped.
     """
     try:
-        from pose3d_ros.node import messages
-        from pose3d_ros.node.parameters import BY_NAME
+        from pose3d_ros.node.config import NodeConfig
+        from pose3d_ros.node.outputs import OUTPUTS, OutputStyle
         from rclpy.serialization import serialize_message
         from std_msgs.msg import Header
     except ImportError as exc:
@@ -125,17 +126,14 @@ def print_output_costs(frame: np.ndarray, persons: Sequence[Person], repeats: in
             times.append((time.perf_counter() - start) * 1e3)
         return statistics.median(times)
 
-    builders = messages.output_builders(
-        Header(frame_id='camera_optical'), frame, persons,
-        marker_scale=BY_NAME['marker_scale'].default,
-        marker_lifetime_s=BY_NAME['marker_lifetime'].default,
-        min_visibility=BY_NAME['min_joint_visibility'].default)
+    header, style = Header(frame_id='camera_optical'), OutputStyle.of(NodeConfig())
     print(f'\nnode outputs for {len(persons)} persons\n')
     print('| output | build ms | serialise ms |')
     print('| --- | --- | --- |')
-    for name, build in builders.items():
+    for output in OUTPUTS:
+        build = functools.partial(output.build, header, frame, persons, style)
         message = build()
-        print(f'| {name} | {median_ms(build):.2f} | '
+        print(f'| {output.name} | {median_ms(build):.2f} | '
               f'{median_ms(lambda: serialize_message(message)):.2f} |')
 
 

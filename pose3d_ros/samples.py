@@ -7,12 +7,14 @@ whose package lists were never fetched ``apt-get update`` runs first when we are
 unpacked with ``dpkg-deb -x`` and the few images we use are copied into the cache:
 
 ``$POSE3D_SAMPLE_DIR``, else ``$XDG_CACHE_HOME/pose3d_ros/samples``.
+``python -m pose3d_ros.samples`` fetches them (``scripts/test.sh`` does, before the tests).
 """
 
 import os
 from pathlib import Path
 import shutil
 import subprocess
+import sys
 import tempfile
 from typing import Iterable, Sequence, Union
 
@@ -105,3 +107,17 @@ def read_player() -> np.ndarray:
     The one real person of the samples: synthetic clips, crowds and the demo paste him.
     """
     return read_rgb(sample_path('messi5.jpg'))[70:342, 60:460]
+
+
+def main() -> int:
+    """Fetch every sample image; print where they are (exit 1 with the reason on failure)."""
+    try:
+        print(fetch_samples())
+    except SampleError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

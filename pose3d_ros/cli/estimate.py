@@ -18,37 +18,31 @@ import argparse
 import json
 from pathlib import Path
 import sys
-from typing import Any, Iterator, List, Optional, TextIO, Tuple
+from typing import Any, List, Optional, TextIO
 
 import cv2
 from tqdm import tqdm
 
 from .camera_options import add_camera_arguments, camera_argument_problem, camera_for
-from ..estimation.config import EstimatorConfig, POSE_BACKENDS
+from ..estimation.config import EstimatorConfig
 from ..estimation.estimator import PoseEstimator
+from ..estimation.pipeline import Pipeline, PipelineConfig
 from ..estimation.result import FrameResult
-from ..estimation.stream import StreamConfig, StreamEstimator
-from ..estimation.tracking import TrackingConfig
 from ..geometry.camera import DEFAULT_HFOV_DEG
 from ..malloc_settings import keep_freed_memory
-from ..models.joint_sets import HUMAN36M_17, JOINT_SETS
-from ..models.runtime import RUNTIMES
+from ..media.inputs import input_files, is_bag, is_stream
+from ..media.video import video_frames, VideoOut
+from ..models.joint_sets import JOINT_SETS
 from ..models.store import ModelFileError
 from ..samples import DEFAULT_IMAGE, sample_path
+from ..settings.schema import from_values, settings_of
+from ..settings.surfaces import add_arguments, from_arguments
 from ..visualisation import draw_skeletons
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm')
-VIDEO_SUFFIXES = ('.mp4', '.avi', '.mkv', '.mov', '.webm', '.m4v', '.mpg', '.mpeg')
 
-
-def _tile_grids(text: str) -> tuple:
-    if text.strip().lower() in ('', 'none'):
-        return ()
-    try:
-        return tuple(int(part) for part in text.split(','))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected comma-separated integers or "none", '
-                                         f'got {text!r}')
+#: The settings given as options: every estimator setting, and the pipeline's for streams.
+ESTIMATOR_SETTINGS = settings_of(EstimatorConfig, 'cli')
+PIPELINE_SETTINGS = settings_of(PipelineConfig, 'cli')
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,29 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
                              f'bags (directory, .mcap or .db3) (default: the sample '
                              f'{DEFAULT_IMAGE})')
     add_camera_arguments(parser, 'camera (default: --hfov 60, marked uncalibrated)')
-    parser.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:N')
-    parser.add_argument('--runtime', default='auto', choices=RUNTIMES,
-                        help='what runs the networks (auto: torch on CUDA, the faster on CPU)')
-    parser.add_argument('--pose-backend', default='blazepose', choices=POSE_BACKENDS,
-                        help='3D skeleton from BlazePose (33 joints), from the lifting '
-                        'network (Human3.6M-17) or from 3DMPPE RootNet + PoseNet (MuCo-21 '
-                        'or Human3.6M-18)')
-    parser.add_argument('--lifter-weights', default='',
-                        help='lifting network weights (default: the lifter cache)')
-    for name in ('rootnet', 'posenet'):
-        parser.add_argument(f'--{name}-checkpoint', default='', metavar='FILE',
-                            help=f'official 3DMPPE {name} snapshot_N.pth.tar (for 3dmppe)')
-    parser.add_argument('--tiles', type=_tile_grids, default=EstimatorConfig.tile_grids,
-                        metavar='G[,G...]',
-                        help='tile grids for small people, or "none" (default: 2,3)')
-    parser.add_argument('--max-persons', type=int, default=EstimatorConfig.max_persons)
+    add_arguments(parser.add_argument_group(
+        'estimator (the settings of docs/node.md, same names and ranges)'), ESTIMATOR_SETTINGS)
     parser.add_argument('--joint-set', choices=sorted(JOINT_SETS),
                         help='also give each person the joints of this set')
     parser.add_argument('--output', type=Path, metavar='FILE',
                         help='write JSON lines here (default: standard output)')
     parser.add_argument('--render', type=Path, metavar='DIR',
                         help='write each image with its skeletons and a 3D plot here')
-    parser.add_argument('--model-dir', type=Path, help='model directory (default: the store)')
     streams = parser.add_argument_group('videos and bags')
     streams.add_argument('--image-topic', help='bag image topic, raw or compressed (default: '
                                                'the first one)')
@@ -93,22 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     streams.add_argument('--output-bag', type=Path, metavar='DIR',
                          help="write the node's output topics (/pose3d/markers, poses, "
                               'joints, skeletons) of each bag into DIR/<bag name> (mcap)')
-    streams.add_argument('--detect-every', type=int, default=StreamConfig.detect_every,
-                         metavar='N', help='run the detector at least every N frames')
-    streams.add_argument('--no-smoothing', action='store_true',
-                         help='keep ids but do not smooth')
+    add_arguments(streams, PIPELINE_SETTINGS)
     streams.add_argument('--progress', choices=('auto', 'always', 'never'), default='auto',
                          help='progress bar on standard error (auto: when it is a terminal)')
     return parser
-
-
-def image_files(inputs: List[Path]) -> Iterator[Path]:
-    """Yield the files and bags named, and the image files inside directories named."""
-    for path in inputs:
-        if path.is_dir() and not is_bag(path):
-            yield from sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        else:
-            yield path
 
 
 def write_record(result: FrameResult, source: str, args: argparse.Namespace,
@@ -149,40 +116,12 @@ def process(estimator: PoseEstimator, path: Path, args: argparse.Namespace,
     return len(result.persons)
 
 
-def is_bag(path: Path) -> bool:
-    """Return True for a rosbag2 directory or a single .mcap / .db3 file."""
-    return (path.is_dir() and (path / 'metadata.yaml').exists()) or \
-        path.suffix in ('.mcap', '.db3')
-
-
-def video_frames(path: Path) -> Tuple[int, float, Iterator[Tuple[float, Any, Any, None]]]:
-    """Return a video's frame count, rate, and its frames (time s, None, RGB, None)."""
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise ValueError('not a readable video')
-    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
-    count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-
-    def frames() -> Iterator[Tuple[float, Any, Any, None]]:
-        try:
-            index = 0
-            while True:
-                ok, bgr = capture.read()
-                if not ok:
-                    return
-                yield index / fps, None, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), None
-                index += 1
-        finally:
-            capture.release()
-    return count, fps, frames()
-
-
 def process_stream(estimator: PoseEstimator, path: Path, args: argparse.Namespace,
                    output: TextIO) -> int:
-    """Track a video or bag frame by frame, writing a record per frame; return frames."""
+    """Run a video or bag through the pipeline, writing a record per frame; return frames."""
     bag_writer = None
     if is_bag(path):
-        from ..node.bag import BagReader, BagWriter
+        from ..media.bag import BagReader, BagWriter
         reader = BagReader(path, args.image_topic, args.camera_info_topic,
                            args.hfov or DEFAULT_HFOV_DEG)
         count, fps = len(reader), 30.0
@@ -192,11 +131,11 @@ def process_stream(estimator: PoseEstimator, path: Path, args: argparse.Namespac
             args.output_bag.mkdir(parents=True, exist_ok=True)
             bag_writer = BagWriter(args.output_bag / path.stem)
     else:
-        count, fps, frames = video_frames(path)
-    stream = StreamEstimator(estimator, StreamConfig(
-        detect_every=args.detect_every,
-        tracking=TrackingConfig(smoothing=not args.no_smoothing)))
-    video = None
+        count, fps, video_in = video_frames(path)
+        frames = ((time_s, None, rgb, None) for time_s, rgb in video_in)
+    pipeline = Pipeline(estimator, from_values(PipelineConfig,
+                                               from_arguments(args, PIPELINE_SETTINGS)))
+    video = VideoOut(args.render / f'{path.stem}_pose3d.mp4', fps) if args.render else None
     progress = tqdm(frames, total=count or None, unit='frame', desc=path.name,
                     disable={'auto': None, 'always': False, 'never': True}[args.progress])
     index = -1
@@ -209,22 +148,17 @@ def process_stream(estimator: PoseEstimator, path: Path, args: argparse.Namespac
                         (fixed_camera.width, fixed_camera.height) != (width, height):
                     fixed_camera = camera_for(args, width, height)
                 camera = fixed_camera
-            result = stream(rgb, camera, time_s)
+            result = pipeline(rgb, camera, time_s)
             write_record(result, str(path), args, output, frame=index, stamp=round(time_s, 9))
             if bag_writer is not None:
                 bag_writer.write(header, result)
-            if args.render:
-                if video is None:
-                    args.render.mkdir(parents=True, exist_ok=True)
-                    video = cv2.VideoWriter(str(args.render / f'{path.stem}_pose3d.mp4'),
-                                            cv2.VideoWriter_fourcc(*'mp4v'), fps,
-                                            (width, height))
+            if video is not None:
                 video.write(draw_skeletons(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
                                            result.persons))
     finally:
         progress.close()
         if video is not None:
-            video.release()
+            video.close()
         if bag_writer is not None:
             bag_writer.close()
     return index + 1
@@ -237,33 +171,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     if problem:
         print(f'error: {problem}', file=sys.stderr)
         return 2
-    if args.pose_backend == 'lifting' and args.joint_set not in (None, HUMAN36M_17.name):
-        print('error: the lifting backend gives Human3.6M-17 joints; --joint-set can only '
-              'be h36m17 with it', file=sys.stderr)
-        return 2
-    if args.pose_backend == '3dmppe' and args.joint_set:
-        print("error: 3dmppe gives PoseNet's own joints, which --joint-set cannot convert",
-              file=sys.stderr)
-        return 2
     keep_freed_memory()  # the estimator runs on this main thread, whose arena is kept
     inputs = args.inputs or [sample_path(DEFAULT_IMAGE)]
     try:
-        config = EstimatorConfig(device=args.device, runtime=args.runtime,
-                                 pose_backend=args.pose_backend,
-                                 lifter_weights=args.lifter_weights,
-                                 rootnet_checkpoint=args.rootnet_checkpoint,
-                                 posenet_checkpoint=args.posenet_checkpoint,
-                                 tile_grids=args.tiles,
-                                 max_persons=args.max_persons)
-        estimator = PoseEstimator(config, args.model_dir)
+        config = from_values(EstimatorConfig, from_arguments(args, ESTIMATOR_SETTINGS))
+        estimator = PoseEstimator(config)
     except (ValueError, ModelFileError) as exc:
         print(f'error: {exc}', file=sys.stderr)
+        return 2
+    if args.joint_set and not JOINT_SETS[args.joint_set].convertible_from(estimator.joint_set):
+        print(f'error: the {config.pose_backend} backend gives {estimator.joint_set.name} '
+              f'joints, from which --joint-set {args.joint_set} cannot be made',
+              file=sys.stderr)
         return 2
     failures = 0
     output = open(args.output, 'w') if args.output else sys.stdout
     try:
-        for path in image_files(inputs):
-            stream = is_bag(path) or path.suffix.lower() in VIDEO_SUFFIXES
+        for path in input_files(inputs):
+            stream = is_stream(path)
             try:
                 if stream:
                     count = process_stream(estimator, path, args, output)

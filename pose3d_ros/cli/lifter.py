@@ -42,6 +42,8 @@ from ..geometry.camera import CameraModel
 from ..lifting.keypoints_json import DEFAULT_MIN_CONFIDENCE, lift_keypoints, read_keypoints
 from ..lifting.lifter import Lifter, lifter_dir
 from ..lifting.training import evaluate, quick_variant, train, TrainingConfig
+from ..settings.schema import settings_named
+from ..settings.surfaces import add_arguments
 
 
 def blazepose_agreement(lifter: Lifter) -> Dict[str, float]:
@@ -140,7 +142,7 @@ def _lift(args: argparse.Namespace) -> int:
         camera = _camera(args, keypoints.image_size)
         lifter = Lifter.load(_weights(args))
         records = lift_keypoints(lifter, camera, keypoints, args.min_confidence,
-                                 EstimatorConfig.root_prior_strength)
+                                 args.root_prior_strength)
         output = open(args.output, 'w') if args.output else sys.stdout
     except (OSError, ValueError) as exc:
         print(f'error: {exc}', file=sys.stderr)
@@ -180,6 +182,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     lifting.add_argument('--min-confidence', type=float, default=DEFAULT_MIN_CONFIDENCE,
                          metavar='C', help='joints less confident than this are left out of '
                          f'the root fit (default: {DEFAULT_MIN_CONFIDENCE:g})')
+    add_arguments(lifting, settings_named(EstimatorConfig, 'root_prior_strength'))
     lifting.add_argument('--output', type=Path, metavar='FILE',
                          help='write JSON lines here (default: standard output)')
     args = parser.parse_args(argv)

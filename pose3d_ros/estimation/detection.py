@@ -12,6 +12,8 @@ from typing import Tuple
 
 import torch
 
+from ..geometry.boxes import from_centre_size, overlap
+
 
 @dataclass(frozen=True)
 class AnchorOptions:
@@ -63,7 +65,7 @@ class Detections:
     Attributes
     ----------
     boxes
-        (N, 4) face box as (x_centre, y_centre, width, height).
+        (N, 4) face box, corners x0, y0, x1, y1 (:mod:`pose3d_ros.geometry.boxes`).
     keypoints
         (N, 4, 2) detection keypoints (mid-hip, full-body scale point, mid-shoulder,
         upper-body scale point) as (x, y).
@@ -114,20 +116,9 @@ def decode(raw_boxes: torch.Tensor, raw_scores: torch.Tensor, anchors: torch.Ten
     keep = scores >= min_score
     raw = raw_boxes[keep] / input_size
     centres = anchors[keep]
-    boxes = torch.cat([raw[:, 0:2] + centres, raw[:, 2:4]], dim=1)
+    boxes = from_centre_size(torch.cat([raw[:, 0:2] + centres, raw[:, 2:4]], dim=1))
     keypoints = raw[:, 4:12].reshape(-1, 4, 2) + centres[:, None, :]
     return Detections(boxes, keypoints, scores[keep])
-
-
-def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Return the IoU of (N, 4) and (M, 4) centre-size boxes, (N, M)."""
-    a_min, a_max = a[:, :2] - a[:, 2:] / 2, a[:, :2] + a[:, 2:] / 2
-    b_min, b_max = b[:, :2] - b[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2
-    size = (torch.minimum(a_max[:, None], b_max[None]) -
-            torch.maximum(a_min[:, None], b_min[None])).clamp(min=0)
-    inter = size[..., 0] * size[..., 1]
-    area_a, area_b = a[:, 2] * a[:, 3], b[:, 2] * b[:, 3]
-    return inter / (area_a[:, None] + area_b[None] - inter).clamp(min=1e-12)
 
 
 def weighted_nms(detections: Detections, iou_threshold: float = 0.3) -> Detections:
@@ -141,7 +132,7 @@ def weighted_nms(detections: Detections, iou_threshold: float = 0.3) -> Detectio
     order = torch.argsort(detections.scores, descending=True)
     boxes, keypoints, scores = (detections.boxes[order], detections.keypoints[order],
                                 detections.scores[order])
-    iou = box_iou(boxes, boxes)
+    iou = overlap(boxes, boxes)
     remaining = torch.ones(len(scores), dtype=torch.bool, device=scores.device)
     merged = []
     for leader in range(len(scores)):

@@ -8,9 +8,10 @@ RefineLandmarksFromHeatmapCalculator (7 x 7 window), LandmarkProjectionCalculato
 WorldLandmarkProjectionCalculator. All functions are batched torch on the tensors' device.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 import math
 
+import numpy as np
 import torch
 
 from .regions import crop_to_image, normalise_angle, Regions
@@ -194,3 +195,41 @@ def duplicate_mask(pixels: torch.Tensor, sides: torch.Tensor, scores: torch.Tens
     keep = torch.empty_like(keep_sorted)
     keep[order] = keep_sorted
     return keep
+
+
+@dataclass(frozen=True)
+class KeptPersons:
+    """
+    The persons the landmark stage keeps, on the host: float64 NumPy, N persons.
+
+    ``pixels`` (N, 33, 2) landmarks in the ideal pinhole image and ``delivered``
+    (N, 33, 2) the same in the delivered image, pixels; ``world`` (N, 33, 3) metres,
+    hip-centred, camera axes (x right, y down, z forward); ``visibility`` (N, 33) in
+    [0, 1]; ``inside`` (N, 33) 1 where the delivered landmark lies inside the image, else
+    0; ``alignment`` (N, 2, 2) the region keypoints for the next frame, delivered-image
+    pixels; ``sides`` (N,) region sides, pinhole pixels; ``scores`` (N,) their scores.
+    """
+
+    pixels: np.ndarray
+    delivered: np.ndarray
+    world: np.ndarray
+    visibility: np.ndarray
+    inside: np.ndarray
+    alignment: np.ndarray
+    sides: np.ndarray
+    scores: np.ndarray
+
+    @staticmethod
+    def to_host(keep: torch.Tensor, **values: torch.Tensor) -> 'KeptPersons':
+        """Copy each field's (N, ...) values at the (N,) ``keep`` mask in one transfer."""
+        names = [field.name for field in fields(KeptPersons)]
+        shapes = [values[name].shape[1:] for name in names]
+        block = torch.cat([values[name].double().reshape(len(keep), shape.numel())
+                           for name, shape in zip(names, shapes)], 1)[keep].cpu().numpy()
+        parts = np.split(block, np.cumsum([shape.numel() for shape in shapes])[:-1], axis=1)
+        return KeptPersons(*(part.reshape(len(block), *shape)
+                             for part, shape in zip(parts, shapes)))
+
+    def select(self, index: np.ndarray) -> 'KeptPersons':
+        """Return the persons at ``index`` (indices or a boolean mask)."""
+        return KeptPersons(*(getattr(self, field.name)[index] for field in fields(self)))

@@ -26,8 +26,6 @@ class Person:
         (J,) probability that each joint is visible.
     joints_3d
         (J, 3) metres, camera optical frame (x right, y down, z forward).
-    root
-        (3,) mid-hip, metres, camera optical frame.
     root_prior_z
         3DMPPE distance prior of the root depth, metres.
     root_from_fit
@@ -48,12 +46,16 @@ class Person:
     keypoints_2d: np.ndarray
     visibility: np.ndarray
     joints_3d: np.ndarray
-    root: np.ndarray
     root_prior_z: float
     root_from_fit: bool
     alignment_2d: Optional[np.ndarray] = None
     track_id: Optional[int] = None
     joint_set: JointSet = BLAZEPOSE_33
+
+    @property
+    def root(self) -> np.ndarray:
+        """Return the root: (3,) the hips' midpoint, metres, camera optical frame."""
+        return self.joint_set.root_of(self.joints_3d)
 
     def to_json(self) -> dict:
         """Return the person as plain JSON values (floats rounded to 0.1 mm or 1e-4)."""
@@ -86,7 +88,11 @@ class FrameResult:
     timings_ms
         Milliseconds per estimator stage.
     detected
-        Whether the detector ran (False: only landmark-driven regions, when tracking).
+        Whether the proposal sources ran (False: only landmark-driven regions, when
+        tracking).
+    warnings
+        What the caller should tell a user about this frame (e.g. that no depth image
+        matched it); the result is still valid.
 
     """
 
@@ -95,6 +101,7 @@ class FrameResult:
     persons: Tuple[Person, ...]
     timings_ms: Dict[str, float] = field(default_factory=dict)
     detected: bool = True
+    warnings: Tuple[str, ...] = ()
 
     def to_json(self, source: str) -> dict:
         """Return one JSON-lines record for the image at ``source``."""

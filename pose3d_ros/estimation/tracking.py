@@ -5,8 +5,9 @@ Association: each track predicts where its person is now from the last two obser
 (constant velocity in image pixels); a person and a track are similar by the overlap of
 their boxes (IoU) and by how close their visible keypoints are relative to the person's
 size (an OKS-like score); pairs are taken greedily, most similar first, above
-``match_threshold``. Unmatched persons start tentative tracks, which are reported once
-seen ``min_hits`` times; a track unseen for more than ``max_missed`` frames ends.
+``track_match_threshold``. Unmatched persons start tentative tracks, which are reported
+once seen ``track_min_hits`` times; a track unseen for more than ``track_max_missed``
+frames ends. :class:`Untracked` stands in for the tracker when a stream is not tracked.
 
 Smoothing (after MediaPipe's pose landmark filtering): One Euro filters on the 2D keypoints
 and the region keypoints (speed scaled by the person's size in pixels), and on the metric
@@ -23,55 +24,69 @@ import itertools
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
-import torch
 
-from .detection import box_iou
 from .one_euro import CAMERA_JOINTS, IMAGE_LANDMARKS, OneEuroFilter, OneEuroParameters
 from .result import Person
+from ..geometry.boxes import overlap
+from ..models.blazepose import VISIBILITY_THRESHOLD
+from ..settings.schema import setting, validate
 
 #: MediaPipe's filter for the auxiliary (region) landmarks.
 REGION_LANDMARKS = OneEuroParameters(min_cutoff=0.01, beta=10.0, derivative_cutoff=1.0)
 #: Keypoint distance scale of the similarity, fraction of the person's size.
 KEYPOINT_SIGMA = 0.1
-MIN_VISIBILITY = 0.5
 
 
 @dataclass(frozen=True)
 class TrackingConfig:
     """
-    Settings of :class:`PoseTracker`.
+    Settings of :class:`PoseTracker`; every field is a setting (:mod:`pose3d_ros.settings`).
 
-    Attributes
-    ----------
-    min_hits
-        Track birth: a new track is reported once its person was seen in this many frames.
-    max_missed
-        Track death: a track unseen for more than this many frames ends.
-    match_threshold
-        Minimum similarity (0-1) of a person and a track to be associated.
-    smoothing
-        Apply the One Euro filters.
-    image_filter, world_filter, region_filter
-        One Euro parameters of the 2D keypoints (speed in person sizes per second), the 3D
-        joints (speed in distances per second) and the region keypoints.
-
+    The One Euro filters of the 2D keypoints (speed in person sizes per second) and of the
+    3D joints (speed in distances per second) are :attr:`image_filter` and
+    :attr:`world_filter`; the region keypoints use MediaPipe's :data:`REGION_LANDMARKS`.
     """
 
-    min_hits: int = 1
-    max_missed: int = 5
-    match_threshold: float = 0.2
-    smoothing: bool = True
-    image_filter: OneEuroParameters = IMAGE_LANDMARKS
-    world_filter: OneEuroParameters = CAMERA_JOINTS
-    region_filter: OneEuroParameters = REGION_LANDMARKS
+    track_min_hits: int = setting(1, 'Track birth: frames a new person must be seen before '
+                                     'it is published.', low=1, high=100, runtime=True)
+    track_max_missed: int = setting(5, 'Track death: frames a track may go unseen before it '
+                                       'ends.', low=0, high=1000, runtime=True)
+    track_match_threshold: float = setting(
+        0.2, 'Minimum similarity of a person and a track to be associated (the mean of their '
+             'box IoU and keypoint similarity).', low=0.0, high=1.0, runtime=True)
+    smoothing: bool = setting(True, 'One Euro filtering of every tracked joint (time from the '
+                                    'image stamps).', runtime=True)
+    image_min_cutoff: float = setting(
+        IMAGE_LANDMARKS.min_cutoff, 'One Euro min_cutoff of the 2D keypoints (MediaPipe: '
+                                    '0.05).', low=0.001, high=100.0, runtime=True, unit='Hz')
+    image_beta: float = setting(
+        IMAGE_LANDMARKS.beta, 'One Euro beta of the 2D keypoints, speed in person sizes per '
+                              'second (MediaPipe: 80).', low=0.0, high=10000.0, runtime=True)
+    world_min_cutoff: float = setting(
+        CAMERA_JOINTS.min_cutoff, 'One Euro min_cutoff of the 3D joints (MediaPipe world '
+                                  'landmarks: 0.1); the root is their mid-hip.', low=0.001,
+        high=100.0, runtime=True, unit='Hz')
+    world_beta: float = setting(
+        CAMERA_JOINTS.beta, 'One Euro beta of the 3D joints, speed in distances per second '
+                            '(MediaPipe world landmarks: 40; 10 keeps the limb-depth noise '
+                            'out).', low=0.0, high=10000.0, runtime=True)
+    derivative_cutoff: float = setting(
+        CAMERA_JOINTS.derivative_cutoff, 'One Euro cutoff of the speed estimate (MediaPipe: '
+                                         '1).', low=0.001, high=100.0, runtime=True, unit='Hz')
 
     def __post_init__(self) -> None:
-        """Reject counts and thresholds out of range."""
-        if self.min_hits < 1 or self.max_missed < 0:
-            raise ValueError(f'min_hits must be >= 1 and max_missed >= 0, got '
-                             f'{self.min_hits} and {self.max_missed}')
-        if not 0.0 <= self.match_threshold <= 1.0:
-            raise ValueError(f'match_threshold must be in [0, 1], got {self.match_threshold}')
+        """Reject a value outside its range with the setting's one message (ValueError)."""
+        validate(self)
+
+    @property
+    def image_filter(self) -> OneEuroParameters:
+        """Return the One Euro parameters of the 2D keypoints."""
+        return OneEuroParameters(self.image_min_cutoff, self.image_beta, self.derivative_cutoff)
+
+    @property
+    def world_filter(self) -> OneEuroParameters:
+        """Return the One Euro parameters of the 3D joints."""
+        return OneEuroParameters(self.world_min_cutoff, self.world_beta, self.derivative_cutoff)
 
 
 @dataclass
@@ -101,13 +116,6 @@ class Track:
         return self.velocity * max(time_s - self.time, 0.0)
 
 
-def _centre_size(corners: np.ndarray) -> torch.Tensor:
-    """Turn (N, 4) x0, y0, x1, y1 boxes into the centre-size boxes of :func:`box_iou`."""
-    corners = torch.as_tensor(corners, dtype=torch.float64).reshape(-1, 4)
-    return torch.cat([(corners[:, :2] + corners[:, 2:]) / 2, corners[:, 2:] - corners[:, :2]],
-                     dim=1)
-
-
 def _size(person: Person) -> float:
     """Return a person's size in pixels: the mean side of the keypoints' extent."""
     extent = person.keypoints_2d.max(0) - person.keypoints_2d.min(0)
@@ -121,7 +129,8 @@ def keypoint_similarity(person: Person, track: Track, shift: np.ndarray) -> floa
     The mean over keypoints visible in both of ``exp(-d² / (2 (KEYPOINT_SIGMA * size)²))``,
     0 when none is.
     """
-    both = (person.visibility >= MIN_VISIBILITY) & (track.person.visibility >= MIN_VISIBILITY)
+    both = (person.visibility >= VISIBILITY_THRESHOLD) & \
+        (track.person.visibility >= VISIBILITY_THRESHOLD)
     if not both.any():
         return 0.0
     distance = np.linalg.norm(person.keypoints_2d[both] - track.person.keypoints_2d[both] -
@@ -142,8 +151,7 @@ def similarities(persons: Sequence[Person], tracks: Sequence[Track],
         return np.zeros((len(persons), len(tracks)))
     shifts = [track.predicted_shift(time_s) for track in tracks]
     predicted = np.array([t.person.bbox + np.tile(shift, 2) for t, shift in zip(tracks, shifts)])
-    iou = box_iou(_centre_size(np.array([p.bbox for p in persons])),
-                  _centre_size(predicted)).numpy()
+    iou = overlap(np.array([p.bbox for p in persons]), predicted)
     keypoints = np.array([[keypoint_similarity(p, t, shift) for t, shift in zip(tracks, shifts)]
                           for p in persons])
     return (iou + keypoints) / 2.0
@@ -181,7 +189,7 @@ class PoseTracker:
                         for j in range(len(self.tracks))), reverse=True)
         person_track, used = {}, set()
         for score, i, j in pairs:
-            if score < self.config.match_threshold:
+            if score < self.config.track_match_threshold:
                 break
             if i not in person_track and j not in used:
                 person_track[i] = j
@@ -199,9 +207,9 @@ class PoseTracker:
             else:
                 track = Track(next(self._ids), person, time_s)
                 self.tracks.append(track)
-            if track.hits >= self.config.min_hits:
+            if track.hits >= self.config.track_min_hits:
                 reported.append(self._smoothed(track, person, time_s))
-        self.tracks = [t for t in self.tracks if t.missed <= self.config.max_missed]
+        self.tracks = [t for t in self.tracks if t.missed <= self.config.track_max_missed]
         self.lost_last_frame = lost > 0
         return tuple(sorted(reported, key=lambda p: p.track_id))
 
@@ -222,13 +230,29 @@ class PoseTracker:
         if track.filters is None:
             track.filters = _Filters(OneEuroFilter(self.config.image_filter),
                                      OneEuroFilter(self.config.world_filter),
-                                     OneEuroFilter(self.config.region_filter))
+                                     OneEuroFilter(REGION_LANDMARKS))
         filters, scale = track.filters, 1.0 / _size(person)
         depth_scale = 1.0 / max(float(person.root[2]), 0.1)
         joints = filters.joints(person.joints_3d, time_s, depth_scale)
-        root = joints[list(person.joint_set.hips)].mean(axis=0)
         alignment = person.alignment_2d
         if alignment is not None:
             alignment = track.region = filters.region(alignment, time_s, scale)
         return replace(person, keypoints_2d=filters.keypoints(person.keypoints_2d, time_s, scale),
-                       joints_3d=joints, root=root, alignment_2d=alignment)
+                       joints_3d=joints, alignment_2d=alignment)
+
+
+class Untracked:
+    """The tracker of an untracked stream: persons pass as they are, without ids or seeds."""
+
+    lost_last_frame = False
+
+    def reset(self) -> None:
+        """Nothing to forget."""
+
+    def seeds(self) -> Tuple[np.ndarray, np.ndarray]:
+        """Return no regions: every frame runs the proposal sources."""
+        return np.zeros((0, 2, 2)), np.zeros(0)
+
+    def update(self, persons: Sequence[Person], time_s: float) -> Tuple[Person, ...]:
+        """Return the persons unchanged."""
+        return tuple(persons)

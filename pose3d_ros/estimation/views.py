@@ -1,11 +1,12 @@
 """
-Detector views of one image: the letterboxed full frame plus overlapping square tiles.
+Detector views of one image: for each grid g, overlapping squares of side long side / g.
 
-The BlazePose detector sees a 224 x 224 input, so a person far from the camera covers
-only a few input pixels of the full frame and is missed. Square tiles of the frame, each
-resized to 224 x 224, show such people larger. Every view is an axis-aligned square
-:class:`Regions` entry in image pixels, cropped in one batch; detections of every view
-are mapped back to image pixels and merged (:func:`merge_views`).
+Grid 1 is the letterboxed full frame MediaPipe's detector sees. The BlazePose detector
+sees a 224 x 224 input, so a person far from the camera covers only a few input pixels of
+the full frame and is missed; square tiles of the frame (g >= 2), each resized to
+224 x 224, show such people larger. Every view is an axis-aligned square :class:`Regions`
+entry in image pixels, cropped in one batch; detections of every view are mapped back to
+image pixels and merged (:func:`merge_views`).
 """
 
 import functools
@@ -16,26 +17,18 @@ import torch
 
 from .detection import Detections, weighted_nms
 from .regions import crop_to_image, Regions
+from ..geometry.boxes import overlap
 
 
 @functools.lru_cache(maxsize=16)
-def view_regions(width: int, height: int, tile_grids: Tuple[int, ...], overlap: float,
-                 device: torch.device) -> Regions:
-    """
-    Return the full frame then, for each grid g, tiles of side ``max(width, height) / g``.
-
-    Built once per image size and settings (a stream keeps its size): callers must not
-    modify the returned tensors.
-
-    The full frame is the square letterbox MediaPipe uses (side ``max(width, height)``,
-    centred). Tiles of one grid are spaced evenly so that neighbours overlap by at least
-    ``overlap`` of their side; a tile larger than the image along an axis is centred on it.
-    """
+def _layout(width: int, height: int, grids: Tuple[int, ...],
+            overlap_fraction: float) -> Tuple[Tuple[float, float, float, int], ...]:
+    """Return each view's centre u, v, side (pixels) and grid; see :func:`view_regions`."""
     long_side = max(width, height)
-    boxes = [(width / 2.0, height / 2.0, float(long_side))]
-    for grid in tile_grids:
+    views = []
+    for grid in grids:
         side = long_side / grid
-        stride = side * (1.0 - overlap)
+        stride = side * (1.0 - overlap_fraction)
         starts = []
         for extent in (width, height):
             count = max(1, math.ceil((extent - side) / stride - 1e-9) + 1)
@@ -43,9 +36,35 @@ def view_regions(width: int, height: int, tile_grids: Tuple[int, ...], overlap: 
                 starts.append([(extent - side) / 2.0])
             else:
                 starts.append([(extent - side) * i / (count - 1) for i in range(count)])
-        boxes += [(x + side / 2.0, y + side / 2.0, side) for y in starts[1] for x in starts[0]]
-    values = torch.tensor(boxes, dtype=torch.float32, device=device)
-    return Regions(values[:, :2], values[:, 2], torch.zeros(len(boxes), device=device))
+        views += [(x + side / 2.0, y + side / 2.0, side, grid)
+                  for y in starts[1] for x in starts[0]]
+    return tuple(views)
+
+
+@functools.lru_cache(maxsize=16)
+def view_regions(width: int, height: int, grids: Tuple[int, ...], overlap_fraction: float,
+                 device: torch.device) -> Regions:
+    """
+    Return, grid by grid, the squares of side ``max(width, height) / g`` covering the image.
+
+    Built once per image size and settings (a stream keeps its size): callers must not
+    modify the returned tensors.
+
+    Squares of one grid are spaced evenly so that neighbours overlap by at least
+    ``overlap_fraction`` of their side; a square larger than the image along an axis is
+    centred on it. So grid 1 is one square, the centred letterbox of side
+    ``max(width, height)`` that MediaPipe's detector sees.
+    """
+    layout = _layout(width, height, grids, overlap_fraction)
+    values = torch.tensor([view[:3] for view in layout], dtype=torch.float32,
+                          device=device).reshape(-1, 3)
+    return Regions(values[:, :2], values[:, 2], torch.zeros(len(layout), device=device))
+
+
+def view_grids(width: int, height: int, grids: Tuple[int, ...],
+               overlap_fraction: float) -> Tuple[int, ...]:
+    """Return the grid of each view of :func:`view_regions`, in its order."""
+    return tuple(view[3] for view in _layout(width, height, grids, overlap_fraction))
 
 
 def to_image(detections: Detections, view: Regions) -> Detections:
@@ -53,20 +72,9 @@ def to_image(detections: Detections, view: Regions) -> Detections:
     count = detections.scores.shape[0]
     repeat = Regions(view.centres.expand(count, 2), view.sides.expand(count),
                      view.rotations.expand(count))
-    centres = crop_to_image(detections.boxes[:, None, :2], repeat, 1)[:, 0]
+    corners = crop_to_image(detections.boxes.reshape(-1, 2, 2), repeat, 1).reshape(-1, 4)
     keypoints = crop_to_image(detections.keypoints, repeat, 1)
-    sizes = detections.boxes[:, 2:] * view.sides[:, None]
-    return Detections(torch.cat([centres, sizes], 1), keypoints, detections.scores)
-
-
-def intersection_over_smaller(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Return the intersection over the smaller area of (N, 4) and (M, 4) centre-size boxes."""
-    a_min, a_max = a[:, :2] - a[:, 2:] / 2, a[:, :2] + a[:, 2:] / 2
-    b_min, b_max = b[:, :2] - b[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2
-    size = (torch.minimum(a_max[:, None], b_max[None]) -
-            torch.maximum(a_min[:, None], b_min[None])).clamp(min=0)
-    smaller = torch.minimum((a[:, 2] * a[:, 3])[:, None], (b[:, 2] * b[:, 3])[None])
-    return size[..., 0] * size[..., 1] / smaller.clamp(min=1e-12)
+    return Detections(corners, keypoints, detections.scores)
 
 
 def merge_views(per_view: Sequence[Detections], views: Regions, nms_iou: float,
@@ -76,9 +84,9 @@ def merge_views(per_view: Sequence[Detections], views: Regions, nms_iou: float,
 
     Each view is first reduced by MediaPipe's weighted NMS in its own coordinates, so a
     person the full frame finds is exactly what MediaPipe finds. Views are then taken in
-    order (full frame first): a detection is dropped when its box overlaps an already kept
-    box by more than ``merge_overlap`` of the smaller box. The ``max_persons`` best-scoring
-    detections are returned.
+    order (coarsest grid, the full frame, first): a detection is dropped when its box
+    overlaps an already kept box by more than ``merge_overlap`` of the smaller box. The
+    ``max_persons`` best-scoring detections are returned.
     """
     kept = None
     for index, detections in enumerate(per_view):
@@ -87,8 +95,8 @@ def merge_views(per_view: Sequence[Detections], views: Regions, nms_iou: float,
             kept = merged
             continue
         if len(merged.scores) and len(kept.scores):
-            overlap = intersection_over_smaller(merged.boxes, kept.boxes)
-            merged = merged.select(overlap.amax(1) <= merge_overlap)
+            covered = overlap(merged.boxes, kept.boxes, over='smaller')
+            merged = merged.select(covered.amax(1) <= merge_overlap)
         kept = Detections.cat([kept, merged])
     order = torch.argsort(kept.scores, descending=True)[:max_persons]
     return kept.select(order)

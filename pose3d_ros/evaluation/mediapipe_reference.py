@@ -3,7 +3,9 @@ Agreement with MediaPipe's own pipeline (``mediapipe==0.10.14``, legacy Pose, st
 
 MediaPipe's pins clash with ours, so it lives in an isolated virtual environment created on
 first use in ``$POSE3D_MEDIAPIPE_VENV`` (default ``~/.cache/pose3d_ros/mediapipe-venv``,
-about 1 GB) and runs in a subprocess (:mod:`.mediapipe_runner`). Our estimator runs with
+about 1 GB) and runs in a subprocess (:mod:`.mediapipe_runner`);
+``python -m pose3d_ros.evaluation.mediapipe_reference`` creates it (``scripts/test.sh``
+does, before the tests). Our estimator runs with
 its given configuration: on a person the full frame finds, tiles change nothing.
 """
 
@@ -55,14 +57,20 @@ class Agreement:
     mean_world_m: float
 
 
-def environment_python(venv: Optional[Path] = None) -> Path:
-    """Create (once) the isolated MediaPipe environment; return its python."""
+def environment_python(venv: Optional[Path] = None, create: bool = True) -> Optional[Path]:
+    """
+    Return the python of the isolated MediaPipe environment, creating it once.
+
+    ``create=False``: None instead when it was not created (nothing is downloaded).
+    """
     venv = Path(venv or cache_dir('mediapipe-venv', 'POSE3D_MEDIAPIPE_VENV'))
     python = venv / 'bin' / 'python'
     stamp = venv / 'pose3d-requirements.txt'
     wanted = '\n'.join(REQUIREMENTS)
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
+    if not create:
+        return None
     subprocess.run([sys.executable, '-m', 'venv', '--clear', str(venv)], check=True)
     subprocess.run([str(python), '-m', 'pip', 'install', '--quiet', *REQUIREMENTS],
                    check=True)
@@ -83,9 +91,9 @@ def compare(person: Person, reference: dict) -> Agreement:
     ours_2d = person.keypoints_2d
     theirs_2d = np.asarray(reference['keypoints_2d'])
     distance_2d = np.linalg.norm(ours_2d - theirs_2d, axis=1)
-    ours = person.joints_3d - person.joints_3d[list(BLAZEPOSE_33.hips)].mean(axis=0)
+    ours = person.joints_3d - person.root
     theirs = np.asarray(reference['world'])
-    theirs = theirs - theirs[list(BLAZEPOSE_33.hips)].mean(axis=0)
+    theirs = theirs - BLAZEPOSE_33.root_of(theirs)
     return Agreement(float(distance_2d.mean()), float(distance_2d.max()),
                      float(np.linalg.norm(ours - theirs, axis=1).mean()))
 
@@ -108,3 +116,7 @@ def agreement(estimator: PoseEstimator, image: Path,
         raise ValueError(f'{image}: MediaPipe found {0 if reference is None else 1}, '
                          f'we found {len(result.persons)} person(s); expected one each')
     return compare(result.persons[0], reference)
+
+
+if __name__ == '__main__':
+    print(environment_python())

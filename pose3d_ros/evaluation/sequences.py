@@ -13,8 +13,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from ..estimation.pipeline import Pipeline
 from ..estimation.result import Person
-from ..estimation.stream import StreamEstimator
 from ..geometry.camera import CameraModel
 
 FPS = 30.0
@@ -111,7 +111,7 @@ def nearest(persons: Sequence[Person], centre_x: float,
     return min(near, key=distance, default=None)
 
 
-def run(stream: StreamEstimator, clip: Clip) -> List[Dict[str, Optional[Person]]]:
+def run(stream: Pipeline, clip: Clip) -> List[Dict[str, Optional[Person]]]:
     """
     Run a stream estimator over the clip; return each labelled person per frame.
 

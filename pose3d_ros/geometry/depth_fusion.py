@@ -3,7 +3,8 @@ Registered depth images: measure each person's root depth and fuse it with the m
 
 The rule (documented in docs/node.md):
 
-1. For each torso landmark (shoulders and hips) that is visible (>= ``MIN_VISIBILITY``) and
+1. For each torso landmark (shoulders and hips) that is visible (at least
+   ``VISIBILITY_THRESHOLD``, :mod:`pose3d_ros.models.blazepose`) and
    inside the image, take the median of the valid depth pixels in a
    ``WINDOW`` x ``WINDOW`` window around it; zeros, NaN, infinities and values outside
    ``[MIN_DEPTH_M, MAX_DEPTH_M]`` are not valid.
@@ -24,9 +25,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from ..models.blazepose import VISIBILITY_THRESHOLD
 from ..models.joint_sets import BLAZEPOSE_33, JointSet
 
-MIN_VISIBILITY = 0.5
 WINDOW = 5
 MIN_DEPTH_M, MAX_DEPTH_M = 0.2, 20.0
 MIN_SAMPLES = 2
@@ -52,7 +53,7 @@ def measured_root_depth(depth_m: np.ndarray, keypoints_2d: np.ndarray, visibilit
     half = WINDOW // 2
     estimates = []
     for joint in joint_set.shoulders + joint_set.hips:
-        if visibility[joint] < MIN_VISIBILITY:
+        if visibility[joint] < VISIBILITY_THRESHOLD:
             continue
         u, v = np.floor((keypoints_2d[joint] + 0.5) * scale).astype(int)
         if not (0 <= u < width and 0 <= v < height):

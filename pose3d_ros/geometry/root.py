@@ -17,6 +17,8 @@ from typing import Tuple
 
 import numpy as np
 
+from ..models.joint_sets import JointSet
+
 #: Real-world area covered by a person's square box, 2.0 m x 2.0 m (3DMPPE RootNet).
 REAL_AREA_M2 = 2.0 * 2.0
 
@@ -120,20 +122,19 @@ def fit_translation(relative: np.ndarray, rays: np.ndarray, weights: np.ndarray,
     return translation, from_fit
 
 
-def place(relative: np.ndarray, rays: np.ndarray, weights: np.ndarray, hips: Tuple[int, int],
-          prior_z: np.ndarray, prior_strength: float = 1.0
-          ) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def place(relative: np.ndarray, rays: np.ndarray, weights: np.ndarray, joint_set: JointSet,
+          prior_z: np.ndarray, prior_strength: float = 1.0) -> Tuple[np.ndarray, np.ndarray]:
     """
-    Place root-relative skeletons in the camera: the prior at the hips' ray, then the fit.
+    Place root-relative skeletons in the camera: the prior on the root's ray, then the fit.
 
-    ``relative`` (N, J, 3) metres, ``rays`` (N, J, 2) undistorted normalised coordinates,
-    ``weights`` (N, J), ``hips`` the (left, right) hip indices whose midpoint is the root,
+    ``relative`` (N, J, 3) metres, relative to the root of ``joint_set`` (the hips'
+    midpoint); ``rays`` (N, J, 2) undistorted normalised coordinates; ``weights`` (N, J);
     ``prior_z`` (N,) prior depths (:func:`prior_depth`), metres. Returns the (N, J, 3)
-    joints and (N, 3) translations in metres, camera optical frame, and the (N,) fit flags
-    of :func:`fit_translation`.
+    joints in metres, camera optical frame, and the (N,) fit flags of
+    :func:`fit_translation`.
     """
     prior_z = np.asarray(prior_z, dtype=np.float64)
-    hip_rays = np.asarray(rays, dtype=np.float64)[:, list(hips)].mean(axis=1)
-    prior = np.concatenate([hip_rays * prior_z[:, None], prior_z[:, None]], axis=1)
+    root_rays = joint_set.root_of(np.asarray(rays, dtype=np.float64))  # (N, 2)
+    prior = np.concatenate([root_rays * prior_z[:, None], prior_z[:, None]], axis=1)
     translation, from_fit = fit_translation(relative, rays, weights, prior, prior_strength)
-    return np.asarray(relative) + translation[:, None], translation, from_fit
+    return np.asarray(relative) + translation[:, None], from_fit

@@ -16,8 +16,7 @@ def torso_quaternion(joints: np.ndarray, joint_set: JointSet = BLAZEPOSE_33) -> 
     """
     left_hip, right_hip = joint_set.hips
     hips = joints[left_hip] - joints[right_hip]
-    up = joints[list(joint_set.shoulders)].mean(axis=0) - \
-        joints[list(joint_set.hips)].mean(axis=0)
+    up = joints[list(joint_set.shoulders)].mean(axis=0) - joint_set.root_of(joints)
     if np.linalg.norm(up) < 1e-6:
         return np.array([0.0, 0.0, 0.0, 1.0])
     z = up / np.linalg.norm(up)

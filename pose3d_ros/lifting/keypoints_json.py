@@ -18,9 +18,8 @@ COCO-17 keypoints become Human3.6M-17 by the definitions of :data:`HUMAN36M_17`,
 every source landmark is a COCO-17 joint (:data:`COCO_SOURCES`): the pelvis is the hip
 midpoint, the thorax the shoulder midpoint, the spine the mean of hips and shoulders and
 the head the ear midpoint. :func:`lift_keypoints` then lifts them with a trained
-:class:`~pose3d_ros.lifting.lifter.Lifter` and places them as the estimator does
-(:func:`~pose3d_ros.geometry.root.prior_depth` and
-:func:`~pose3d_ros.geometry.root.place`).
+:class:`~pose3d_ros.lifting.lifter.Lifter` and places them with the estimator's lifting
+backend (:meth:`pose3d_ros.estimation.backends.Lifting.lift_and_place`).
 """
 
 from dataclasses import dataclass
@@ -30,8 +29,9 @@ from typing import Any, List, Optional, Tuple
 import numpy as np
 
 from .lifter import Lifter
+from ..estimation.backends import Lifting
 from ..geometry.camera import CameraModel
-from ..geometry.root import BOX_SCALE, place, prior_depth
+from ..geometry.root import BOX_SCALE, prior_depth
 from ..models.joint_sets import COCO_17, HUMAN36M_17
 
 
@@ -262,26 +262,19 @@ def lift_keypoints(lifter: Lifter, camera: CameraModel, keypoints: Keypoints,
         sides[index] = BOX_SCALE * np.ptp(confident, axis=0).max()
         if sides[index] <= 0.0:
             record['reason'] = 'the confident keypoints are all at one point'
+    backend = Lifting(lifter)
     candidates = np.flatnonzero(sides > 0.0)
-    if len(candidates) == 0:
-        return records
-    batches = [lifter.lift_each(rays[candidates[start:start + LIFT_BATCH]])
-               for start in range(0, len(candidates), LIFT_BATCH)]
-    relative = np.concatenate([skeletons for skeletons, _ in batches])
-    reasons = [reason for _, batch_reasons in batches for reason in batch_reasons]
-    for index, reason in zip(candidates, reasons):
-        if reason is not None:
-            records[index]['reason'] = f'not lifted: {reason}'
-    lifted = np.array([reason is None for reason in reasons])
-    if not lifted.any():
-        return records
-    chosen = candidates[lifted]
-    prior_z = prior_depth(fx, fy, sides[chosen])
-    joints, translation, from_fit = place(relative[lifted], rays[chosen], weights[chosen],
-                                          HUMAN36M_17.hips, prior_z, prior_strength)
-    for n, index in enumerate(chosen):
-        records[index].update({
-            'placed': True, 'joints_3d': np.round(joints[n], 4).tolist(),
-            'root': np.round(translation[n], 4).tolist(),
-            'root_prior_z': round(float(prior_z[n]), 4), 'root_from_fit': bool(from_fit[n])})
+    for start in range(0, len(candidates), LIFT_BATCH):
+        batch = candidates[start:start + LIFT_BATCH]
+        prior_z = prior_depth(fx, fy, sides[batch])
+        done = backend.lift_and_place(rays[batch], weights[batch], prior_z, prior_strength)
+        for index, reason in zip(batch, done.reasons):
+            if reason is not None:
+                records[index]['reason'] = f'not lifted: {reason}'
+        for n, index in enumerate(batch[done.lifted]):
+            records[index].update({
+                'placed': True, 'joints_3d': np.round(done.joints[n], 4).tolist(),
+                'root': np.round(HUMAN36M_17.root_of(done.joints[n]), 4).tolist(),
+                'root_prior_z': round(float(prior_z[done.lifted][n]), 4),
+                'root_from_fit': bool(done.from_fit[n])})
     return records

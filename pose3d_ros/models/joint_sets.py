@@ -55,6 +55,10 @@ class JointSet:
         """Return the (left, right) hip indices: their midpoint is the root."""
         return self.index('left_hip'), self.index('right_hip')
 
+    def root_of(self, joints: np.ndarray) -> np.ndarray:
+        """Return the root, the hips' midpoint, of (..., J, D) joints: (..., D)."""
+        return np.asarray(joints)[..., list(self.hips), :].mean(axis=-2)
+
     @cached_property
     def shoulders(self) -> Tuple[int, int]:
         """Return the (left, right) shoulder indices."""
@@ -99,18 +103,20 @@ class JointSet:
             return joints
         return np.einsum('jk,...kd->...jd', self.matrix, joints)
 
+    def convertible_from(self, source: 'JointSet') -> bool:
+        """Return whether joints of ``source`` can be made into this set's."""
+        return source is self or (source.name == 'blazepose33' and self.sources is not None)
+
     def convert_from(self, joints: np.ndarray, source: 'JointSet') -> np.ndarray:
         """
         Map (..., J', D) joints of ``source`` to this set.
 
         Joints already in this set are returned as they are; others must be BlazePose's
-        landmarks, which every set is defined from.
+        landmarks, which every set is defined from (:meth:`convertible_from`).
         """
-        if source is self:
-            return np.asarray(joints)
-        if source.name != 'blazepose33':
+        if not self.convertible_from(source):
             raise ValueError(f'{source.name} joints cannot be converted to {self.name}')
-        return self.convert(joints)
+        return np.asarray(joints) if source is self else self.convert(joints)
 
     def rebuild_redundant(self, joints: np.ndarray) -> np.ndarray:
         """

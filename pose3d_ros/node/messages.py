@@ -2,12 +2,11 @@
 Conversions between ROS messages and the estimator's plain values (no rclpy here).
 
 Inputs: CameraInfo to :class:`CameraModel`, Image/CompressedImage to RGB (cv_bridge when it
-can be imported, else :mod:`pose3d_ros.image_decoding`). Outputs: MarkerArray, PoseArray,
+can be imported, else :mod:`.image_decoding`). Outputs: MarkerArray, PoseArray,
 PointCloud2 and the debug Image, each stamped with the input image's header.
 """
 
-import colorsys
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import List, Sequence, Union
 
 from builtin_interfaces.msg import Duration
 import cv2
@@ -17,11 +16,12 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, Poi
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from .image_decoding import decode_compressed, decode_raw, SUPPORTED_ENCODINGS
 from ..estimation.result import Person
 from ..geometry.camera import CameraModel
 from ..geometry.torso import torso_quaternion
-from ..image_decoding import decode_compressed, decode_raw, SUPPORTED_ENCODINGS
 from ..models.joint_sets import RESULT_SETS
+from ..style import colour, label, person_id
 from ..visualisation import draw_skeletons
 
 try:  # cv_bridge is used where it is installed (it is not on PyPI)
@@ -57,7 +57,7 @@ def image_to_rgb(message: Union[Image, CompressedImage]) -> np.ndarray:
     Convert an Image or CompressedImage message to (H, W, 3) uint8 RGB.
 
     The package's own conversion handles every encoding it lists
-    (:data:`~pose3d_ros.image_decoding.SUPPORTED_ENCODINGS`) and checks the layout (size,
+    (:data:`~pose3d_ros.node.image_decoding.SUPPORTED_ENCODINGS`) and checks the layout (size,
     ``step``, data length), which cv_bridge does not; cv_bridge, where it can be
     imported, converts any other encoding.
 
@@ -82,14 +82,9 @@ def image_to_rgb(message: Union[Image, CompressedImage]) -> np.ndarray:
         raise ValueError(f'cv_bridge cannot convert {message.encoding!r}: {exc}') from exc
 
 
-def person_id(person: Person, index: int) -> int:
-    """Return the person's track id, or its index in the frame when not tracked."""
-    return person.track_id if person.track_id is not None else index
-
-
-def colour(identifier: int) -> ColorRGBA:
-    """Return a deterministic, well-separated opaque colour for an id (golden-ratio hues)."""
-    red, green, blue = colorsys.hsv_to_rgb((identifier * 0.618033988749895) % 1.0, 0.85, 0.95)
+def colour_message(identifier: int) -> ColorRGBA:
+    """Return a person id's colour (:func:`pose3d_ros.style.colour`), opaque."""
+    red, green, blue = colour(identifier)
     return ColorRGBA(r=float(red), g=float(green), b=float(blue), a=1.0)
 
 
@@ -118,7 +113,7 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
         identifier = person_id(person, index)
         shown = person.visibility >= min_visibility
         common = {'header': header, 'id': identifier, 'action': Marker.ADD,
-                  'lifetime': lifetime, 'color': colour(identifier)}
+                  'lifetime': lifetime, 'color': colour_message(identifier)}
         points = _points(person.joints_3d)  # shared by both lists: built once per joint
         joints = Marker(ns='joints', type=Marker.SPHERE_LIST, **common)
         joints.scale.x = joints.scale.y = joints.scale.z = scale
@@ -127,12 +122,12 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
         bones.scale.x = scale / 2.0
         edges = np.asarray(person.joint_set.edges).reshape(-1, 2)
         bones.points = [points[j] for j in edges[shown[edges].all(axis=1)].ravel()]
-        label = Marker(ns='labels', type=Marker.TEXT_VIEW_FACING, **common)
+        text = Marker(ns='labels', type=Marker.TEXT_VIEW_FACING, **common)
         head = person.joints_3d[person.joint_set.head]
-        label.pose.position = _point(head - [0.0, 0.25, 0.0])
-        label.scale.z = scale * 4.0
-        label.text = f'#{identifier} {float(np.linalg.norm(person.root)):.2f} m'
-        array.markers += [joints, bones, label]
+        text.pose.position = _point(head - [0.0, 0.25, 0.0])
+        text.scale.z = scale * 4.0
+        text.text = label(person, index)
+        array.markers += [joints, bones, text]
     return array
 
 
@@ -191,25 +186,6 @@ def debug_image(header: Header, rgb: np.ndarray, persons: Sequence[Person],
                  is_bigendian=False, step=width * 3, data=bgr.tobytes())
 
 
-def output_builders(header: Header, rgb: Optional[np.ndarray], persons: Sequence[Person],
-                    marker_scale: float, marker_lifetime_s: float,
-                    min_visibility: float) -> Dict[str, Callable[[], Any]]:
-    """
-    Return a function building each per-frame output, by the node's topic name.
-
-    The node calls only those whose topic has a subscriber, the bag writer all but
-    ``debug_image`` (the only one that needs ``rgb``); ``bench/where_time_goes.py`` times
-    each.
-    """
-    return {
-        'markers': lambda: markers(header, persons, marker_scale, marker_lifetime_s,
-                                   min_visibility),
-        'poses': lambda: root_poses(header, persons),
-        'joints': lambda: joint_poses(header, persons),
-        'skeletons': lambda: skeleton_cloud(header, persons),
-        'debug_image': lambda: debug_image(header, rgb, persons, min_visibility)}
-
-
 def image_message(header: Header, rgb: np.ndarray) -> Image:
     """Wrap (H, W, 3) uint8 RGB as an rgb8 Image message (players, tests, benchmarks)."""
     height, width = rgb.shape[:2]
@@ -259,7 +235,7 @@ def persons_from_cloud(cloud: PointCloud2, camera: CameraModel) -> List[Person]:
         persons.append(Person(
             score=float('nan'), bbox=np.concatenate([pixels.min(0), pixels.max(0)]),
             keypoints_2d=pixels, visibility=rows['confidence'].astype(np.float64),
-            joints_3d=joints, root=joints[list(joint_set.hips)].mean(0),
-            root_prior_z=float('nan'), root_from_fit=True, track_id=int(identifier),
+            joints_3d=joints, root_prior_z=float('nan'), root_from_fit=True,
+            track_id=int(identifier),
             joint_set=joint_set))
     return persons

@@ -16,7 +16,7 @@ from ..malloc_settings import keep_freed_memory
 def main(args: Optional[List[str]] = None) -> None:
     """Apply the malloc settings, then run the node until Ctrl-C or an external shutdown."""
     freed_memory_kept = keep_freed_memory()
-    from .pose3d_node import main as run_node  # after the settings: see the module docstring
+    from .node import main as run_node  # after the settings: see the module docstring
     run_node(args, freed_memory_kept)
 
 

@@ -1,0 +1,171 @@
+"""
+The stream pipeline: estimator, depth fusion, tracking and smoothing behind one call.
+
+The node, ``pose3d-estimate`` on videos and bags, and the benchmarks call it the same way:
+``pipeline(rgb, camera, time_s)`` per frame, in time order; registered depth images, when
+there are any, go in through :meth:`Pipeline.add_depth`. Its settings
+(:class:`PipelineConfig`) choose what runs; the node only converts messages.
+
+Landmark-driven regions: as MediaPipe does for one person, a tracked person's region in
+the next frame comes from this frame's landmarks (the landmark network's hip-centre and
+full-body scale points), so the proposal sources do not run every frame. They run on the
+first frame, every ``detect_every`` frames, whenever a track was lost in the previous
+frame, and whenever no one is tracked; between those frames a newcomer waits for the
+next detection. Without ``tracking`` they run on every frame and persons have no ids.
+"""
+
+from collections import deque
+from dataclasses import dataclass, replace
+import time
+from typing import Deque, Optional, Tuple, Union
+
+import numpy as np
+
+from .config import EstimatorConfig
+from .estimator import PoseEstimator
+from .result import FrameResult
+from .tracking import PoseTracker, TrackingConfig, Untracked
+from ..geometry.camera import CameraModel
+from ..geometry.depth_fusion import fuse_depths, measured_root_depth, move_to_depth
+from ..settings.schema import setting, settings_of, validate, values_of
+
+#: A depth image older or newer than the colour image by more than this is not used.
+DEPTH_MAX_AGE_S = 0.1
+#: Depth images kept to match colour stamps (about 1 s at 30 Hz).
+DEPTH_BUFFER = 30
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """What runs on a stream besides the estimator; every field but ``tracker`` is a setting."""
+
+    tracking: bool = setting(True, 'Track people across frames: stable ids, One Euro '
+                                   'smoothing, and regions from the previous landmarks '
+                                   'between detections.', runtime=True)
+    detect_every: int = setting(10, 'With tracking, run the proposal sources at least every '
+                                    'this many frames (1: every frame).', low=1, high=1000,
+                                runtime=True)
+    tracker: TrackingConfig = TrackingConfig()
+    use_depth: bool = setting(False, "Fuse a registered depth image into each person's "
+                                     'distance (depth/image, 16UC1 mm or 32FC1 m).',
+                              surfaces=('node',))
+
+    def __post_init__(self) -> None:
+        """Reject a value outside its range with the setting's one message (ValueError)."""
+        validate(self)
+
+
+class RegisteredDepth:
+    """
+    The depth-fusion stage: recent registered depth images, and persons moved to them.
+
+    The rule is :mod:`pose3d_ros.geometry.depth_fusion`'s. The depth image used for a frame
+    is the one, of the last ``DEPTH_BUFFER`` added, whose stamp is nearest the frame's,
+    however long inference took; none within ``DEPTH_MAX_AGE_S`` leaves the monocular
+    distances and says so in the result's warnings.
+    """
+
+    def __init__(self) -> None:
+        self.images: Deque[Tuple[float, np.ndarray]] = deque(maxlen=DEPTH_BUFFER)
+
+    def add(self, depth_m: np.ndarray, time_s: float) -> None:
+        """Keep a depth image: (h, w) metres registered to the colour image, its stamp."""
+        self.images.append((time_s, depth_m))
+
+    def __call__(self, result: FrameResult, time_s: float) -> FrameResult:
+        """Return ``result`` with every measurable person slid to the fused distance."""
+        depth_time, depth_m = min(list(self.images), key=lambda d: abs(d[0] - time_s),
+                                  default=(-np.inf, None))
+        if abs(depth_time - time_s) > DEPTH_MAX_AGE_S:
+            return replace(result, warnings=result.warnings + (
+                f'no depth image on depth/image within {DEPTH_MAX_AGE_S} s of the colour '
+                'image; using the monocular distance',))
+        persons = []
+        for person in result.persons:
+            depth = measured_root_depth(depth_m, person.keypoints_2d, person.visibility,
+                                        person.joints_3d, person.root, result.image_size,
+                                        person.joint_set)
+            if depth is not None:
+                joints, _ = move_to_depth(person.joints_3d, person.root,
+                                          fuse_depths(float(person.root[2]), depth))
+                person = replace(person, joints_3d=joints)
+            persons.append(person)
+        return replace(result, persons=tuple(persons))
+
+
+class Pipeline:
+    """
+    Estimate, fuse depth, track and smooth persons frame after frame.
+
+    ``__call__(rgb, camera, time_s)`` takes frames in time order; ``time_s`` is the frame's
+    stamp in seconds (the message stamp, or the video position). A change of camera size,
+    or time going backwards (a looped bag or video), resets the tracks.
+    """
+
+    def __init__(self, estimator: PoseEstimator, config: PipelineConfig = PipelineConfig()
+                 ) -> None:
+        self.estimator = estimator
+        self.config = config
+        self.depth = RegisteredDepth()
+        self.tracker: Union[PoseTracker, Untracked] = self._tracker(config)
+        self._since_detection: Optional[int] = None
+        self._last: Optional[tuple] = None  # (time, camera size)
+
+    @staticmethod
+    def _tracker(config: PipelineConfig) -> Union[PoseTracker, Untracked]:
+        return PoseTracker(config.tracker) if config.tracking else Untracked()
+
+    def reconfigure(self, config: PipelineConfig, estimator: EstimatorConfig) -> None:
+        """
+        Take new settings while running; the tracks restart when a tracking setting changed.
+
+        Raises
+        ------
+        ValueError
+            A setting that cannot change at runtime (loaded models, devices) differs.
+
+        """
+        old = {**values_of(self.config), **values_of(self.estimator.config)}
+        new = {**values_of(config), **values_of(estimator)}
+        fixed = [s.name for s in settings_of(PipelineConfig) + settings_of(EstimatorConfig)
+                 if not s.runtime and old[s.name] != new[s.name]]
+        if fixed:
+            raise ValueError(f'{", ".join(fixed)} cannot change while running')
+        self.estimator.config = estimator
+        restart = (config.tracking, config.detect_every, config.tracker) != \
+            (self.config.tracking, self.config.detect_every, self.config.tracker)
+        self.config = config
+        if restart:
+            self.tracker = self._tracker(config)
+            self._since_detection = None
+
+    def reset(self) -> None:
+        """Forget the tracks; the next frame runs the proposal sources."""
+        self.tracker.reset()
+        self._since_detection = None
+
+    def add_depth(self, depth_m: np.ndarray, time_s: float) -> None:
+        """Give the depth-fusion stage a registered depth image (with ``use_depth``)."""
+        self.depth.add(depth_m, time_s)
+
+    def __call__(self, rgb: np.ndarray, camera: CameraModel, time_s: float) -> FrameResult:
+        """Return this frame's persons, with track ids and smoothed when tracking."""
+        size = (camera.width, camera.height)
+        if self._last is not None and (time_s < self._last[0] or size != self._last[1]):
+            self.reset()
+        self._last = (time_s, size)
+        seeds, seed_scores = self.tracker.seeds()
+        detect = (self._since_detection is None or
+                  self._since_detection + 1 >= self.config.detect_every or
+                  self.tracker.lost_last_frame or len(seeds) == 0)
+        result = self.estimator(rgb, camera, seeds, seed_scores, detect=detect)
+        timings = dict(result.timings_ms)
+        if self.config.use_depth:  # before tracking, so that the fused distance is smoothed
+            start = time.perf_counter()
+            result = self.depth(result, time_s)
+            timings['depth'] = (time.perf_counter() - start) * 1e3
+        self._since_detection = 0 if detect else self._since_detection + 1
+        start = time.perf_counter()
+        persons = self.tracker.update(result.persons, time_s)
+        timings['track'] = (time.perf_counter() - start) * 1e3
+        return replace(result, persons=persons, timings_ms=timings, detected=detect)

@@ -1,0 +1,1 @@
+"""Settings declared once (:mod:`.schema`), every surface made from them (:mod:`.surfaces`)."""

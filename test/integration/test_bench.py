@@ -1,0 +1,66 @@
+"""bench/run.py writes the records the issue tracker's schema asks for (speed never asserted)."""
+
+import json
+from pathlib import Path
+import subprocess
+import sys
+
+ROOT = Path(__file__).resolve().parents[2]
+IMPLS = {'torch-cpu', 'litert-cpu', 'torch-cuda-fp32', 'torch-cuda-fp16'}
+STAGES = {'detector', 'landmarks', 'root', 'pipeline', 'node'}
+
+
+#: Run a script with ROS 2's Python packages unimportable, as on a machine without ROS 2.
+WITHOUT_ROS = ('import runpy, sys\n'
+               "for name in ('rclpy', 'builtin_interfaces', 'std_msgs', 'sensor_msgs', "
+               "'geometry_msgs', 'visualization_msgs', 'diagnostic_msgs', 'rcl_interfaces'):\n"
+               '    sys.modules[name] = None\n'
+               'sys.argv = sys.argv[1:]\n'
+               "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+
+
+def test_quick_benchmark_writes_its_records(tmp_path: Path) -> None:
+    """Its estimator tables (--no-node) need no ROS 2: it is blocked here."""
+    output = tmp_path / 'bench.json'
+    run = subprocess.run([sys.executable, '-c', WITHOUT_ROS, str(ROOT / 'bench' / 'run.py'),
+                          '--quick', '--repeats', '1', '--no-node', '--json', str(output)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert '| resolution | persons | impl |' in run.stdout
+    data = json.loads(output.read_text())
+    assert data['machine']['cpu_count'] >= 1 and data['machine']['torch']
+    records = data['records']
+    assert {(r['impl'], r['stage']) for r in records} >= {
+        (impl, stage) for impl in ('torch-cpu', 'litert-cpu')
+        for stage in ('detector', 'landmarks', 'root', 'pipeline')}
+    for record in records:
+        assert record['impl'] in IMPLS and record['stage'] in STAGES
+        assert record['resolution'] == '640x480' and record['persons'] in (1, 5)
+        assert 0 < record['ms'] <= record['p90_ms']
+    found = {r['persons']: r['found'] for r in records if r['stage'] == 'pipeline'}
+    assert found == {1: 1, 5: 5}  # the crowds hold the people they claim
+
+
+def test_where_time_goes_prints_stages_operators_and_output_costs() -> None:
+    run = subprocess.run([sys.executable, str(ROOT / 'bench' / 'where_time_goes.py'),
+                          '--runtime', 'litert', '--size', '640', '480', '--persons', '1',
+                          '--repeats', '1'], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    stages = [line.split(' | ')[0].strip('| ') for line in run.stdout.splitlines()
+              if line.startswith('| ') and line.count('|') == 4 and '%' in line]
+    assert stages == ['preprocess', 'propose', 'landmarks', 'place', 'postprocess']
+    assert 'Self CPU time total' in run.stdout
+    assert 'node outputs for 1 persons' in run.stdout
+    costs = {cells[0]: [float(value) for value in cells[1:]] for cells in (
+        [cell.strip() for cell in line.strip('|').split('|')]
+        for line in run.stdout.split('node outputs')[1].splitlines()
+        if line.startswith('| ') and not line.startswith(('| output', '| ---')))}
+    assert set(costs) == {'markers', 'poses', 'joints', 'skeletons', 'debug_image'}
+    assert all(value > 0 for values in costs.values() for value in values)
+    # Without ROS 2 (a GPU machine) the first two tables still print.
+    run = subprocess.run([sys.executable, '-c', WITHOUT_ROS,
+                          str(ROOT / 'bench' / 'where_time_goes.py'), '--runtime', 'litert',
+                          '--size', '640', '480', '--persons', '1', '--repeats', '1'],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert 'Self CPU time total' in run.stdout and 'node outputs: skipped' in run.stdout

@@ -1,0 +1,72 @@
+"""Tracking, smoothing and landmark-driven regions on clips made of a real photograph."""
+
+from pathlib import Path
+
+import numpy as np
+from pose3d_ros.estimation.config import EstimatorConfig
+from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.estimation.pipeline import Pipeline, PipelineConfig
+from pose3d_ros.estimation.tracking import TrackingConfig
+from pose3d_ros.evaluation import sequences
+from pose3d_ros.samples import read_player, read_rgb
+import pytest
+
+RAW = PipelineConfig(tracker=TrackingConfig(smoothing=False))
+
+
+@pytest.fixture(scope='module')
+def full_frame_estimator(model_dir: Path) -> PoseEstimator:
+    """Load a CPU estimator on the full frame only (the canvases hold large people)."""
+    return PoseEstimator(EstimatorConfig(device='cpu', detector_grids=(1,),
+                                         model_dir=str(model_dir)))
+
+
+@pytest.fixture(scope='module')
+def player(sample_dir: Path) -> np.ndarray:
+    """Crop the player of messi5.jpg, with some of the crowd behind him."""
+    return read_player()
+
+
+def test_translated_and_scaled_person_keeps_one_id(full_frame_estimator: PoseEstimator,
+                                                   player: np.ndarray) -> None:
+    clip = sequences.translated(player)
+    found = sequences.run(Pipeline(full_frame_estimator, PipelineConfig(detect_every=10)),
+                          clip)
+    assert all(f['a'] is not None for f in found), 'the player was lost'
+    assert sequences.id_switches(found, 'a') == 0
+    detected = [f['detected'] for f in found]
+    assert sum(detected) <= 6, detected  # most frames use landmark-driven regions
+
+
+def test_two_people_crossing_swap_ids_only_at_the_crossing(
+        estimator: PoseEstimator, player: np.ndarray) -> None:
+    clip = sequences.crossing(player)
+    found = sequences.run(Pipeline(estimator), clip)  # tiles: a wide frame
+    apart = [i for i, flag in enumerate(clip.apart) if flag]
+    before = [i for i in apart if i < len(found) // 2]
+    after = [i for i in apart if i > len(found) // 2]
+    for i in before + after:
+        assert found[i]['a'] is not None and found[i]['b'] is not None, i
+        assert found[i]['a'].track_id != found[i]['b'].track_id, i
+    for label in ('a', 'b'):  # no switch while the two are apart
+        for frames in (before, after):
+            mask = [i in frames for i in range(len(found))]
+            assert sequences.id_switches(found, label, mask) == 0, (label, frames)
+
+
+def test_smoothing_reduces_jitter_on_a_still_noisy_scene(
+        full_frame_estimator: PoseEstimator, sample_dir: Path) -> None:
+    clip = sequences.noisy_still(read_rgb(sample_dir / 'messi5.jpg'))
+    raw = sequences.jitter(sequences.run(Pipeline(full_frame_estimator, RAW), clip))
+    smooth = sequences.jitter(sequences.run(Pipeline(full_frame_estimator), clip))
+    for key in ('2d', '3d', 'root'):  # with the default filters of every joint
+        assert raw[key] / smooth[key] >= 3.0, (key, raw, smooth)
+
+
+def test_moving_person_is_not_lagged(full_frame_estimator: PoseEstimator,
+                                     sample_dir: Path) -> None:
+    clip = sequences.moving(read_rgb(sample_dir / 'messi5.jpg'))
+    raw = sequences.run(Pipeline(full_frame_estimator, RAW), clip)
+    smooth = sequences.run(Pipeline(full_frame_estimator), clip)
+    for name, lag in sequences.lag_frames(raw, smooth).items():
+        assert -0.5 <= lag <= 2.0, (name, lag)

@@ -1,0 +1,98 @@
+"""Landmark stage maths: person regions, heatmap refinement, decoding, duplicates."""
+
+import math
+
+import numpy as np
+from pose3d_ros.estimation.landmarks import (
+    decode_landmarks, duplicate_mask, refine_with_heatmaps, regions_from_keypoints)
+from pose3d_ros.estimation.regions import Regions
+from pose3d_ros.models.joint_sets import BLAZEPOSE_33, COCO_17, HUMAN36M_17, JOINT_SETS, MUCO_21
+import pytest
+import torch
+
+
+def test_region_of_an_upright_person() -> None:
+    # Mid-hip at (200, 300), scale point straight above: no rotation, side 2 * 100 * 1.25.
+    keypoints = torch.tensor([[[200.0, 300.0], [200.0, 200.0], [0, 0], [0, 0]]])
+    regions = regions_from_keypoints(keypoints)
+    assert regions.centres[0].tolist() == [200.0, 300.0]
+    assert regions.sides[0].item() == pytest.approx(250.0)
+    assert regions.rotations[0].item() == pytest.approx(0.0)
+
+
+def test_region_rotation_of_a_person_lying_right() -> None:
+    # Scale point to the right of the hips: the head is to the right; turning the crop by
+    # +90 degrees (clockwise on screen) makes the person upright in it.
+    keypoints = torch.tensor([[[200.0, 300.0], [300.0, 300.0], [0, 0], [0, 0]]])
+    assert regions_from_keypoints(keypoints).rotations[0].item() == pytest.approx(math.pi / 2)
+
+
+def gaussian_heatmap(cx: float, cy: float, size: int = 64, sigma: float = 1.5) -> torch.Tensor:
+    ys, xs = torch.meshgrid(torch.arange(size.__float__()), torch.arange(size.__float__()),
+                            indexing='ij')
+    probability = torch.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * sigma ** 2)) * 0.98
+    return torch.logit(probability.clamp(1e-6, 1 - 1e-6))
+
+
+def test_refinement_moves_to_the_heatmap_peak() -> None:
+    heatmaps = torch.stack([gaussian_heatmap(20.0, 30.0), gaussian_heatmap(5.0, 5.0) - 20,
+                            gaussian_heatmap(40.0, 40.0)])[None]
+    # The 7 x 7 window sits on the cell the landmark falls in, here the peak's own cell.
+    xy = torch.tensor([[[20.4 / 64, 30.6 / 64], [5.0 / 64, 5.0 / 64], [-0.2, 0.5]]])
+    refined = refine_with_heatmaps(xy, heatmaps)
+    np.testing.assert_allclose(refined[0, 0].numpy() * 64, [20.0, 30.0], atol=1e-3)
+    # A weak peak (below 0.5) and a point outside the heatmap keep their positions.
+    np.testing.assert_allclose(refined[0, 1:].numpy(), xy[0, 1:].numpy())
+
+
+def test_decode_projects_and_rotates() -> None:
+    raw = torch.zeros(1, 39, 5)
+    raw[0, :, 0], raw[0, :, 1] = 128.0, 64.0  # crop centre column, upper quarter
+    raw[0, :, 3], raw[0, :, 4] = 0.0, 10.0
+    world = torch.zeros(1, 39, 3)
+    world[0, :, 0] = 1.0  # one metre to the crop's right
+    heatmaps = torch.full((1, 39, 64, 64), -20.0)  # no refinement
+    region = Regions(torch.tensor([[100.0, 100.0]]), torch.tensor([256.0]),
+                     torch.tensor([math.pi / 2]))
+    landmarks = decode_landmarks(raw.reshape(1, -1), torch.tensor([[0.9]]), heatmaps,
+                                 world.reshape(1, -1), region, 256)
+    assert landmarks.pixels.shape == (1, 33, 2) and landmarks.world.shape == (1, 33, 3)
+    # Crop offset (0, -64) turned by +90 degrees lands 64 px to the right of the centre.
+    np.testing.assert_allclose(landmarks.pixels[0, 0].numpy(), [164.0, 100.0], atol=1e-4)
+    np.testing.assert_allclose(landmarks.world[0, 0].numpy(), [0.0, 1.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(landmarks.visibility[0, 0].item(), 0.5)
+    assert landmarks.presence[0, 0].item() > 0.99 and landmarks.pose_score.tolist() == [
+        pytest.approx(0.9)]
+    assert landmarks.alignment.shape == (1, 2, 2)
+
+
+def test_duplicates_keep_the_best_scoring_skeleton() -> None:
+    base = torch.rand(33, 2) * 100
+    pixels = torch.stack([base, base + 2.0, base + 80.0])
+    keep = duplicate_mask(pixels, torch.tensor([200.0, 200.0, 200.0]),
+                          torch.tensor([0.7, 0.9, 0.8]), max_distance=0.1)
+    assert keep.tolist() == [False, True, True]
+
+
+def test_joint_sets_map_named_landmarks() -> None:
+    joints = np.random.default_rng(0).normal(size=(2, 33, 3))
+    coco = COCO_17.convert(joints)
+    assert coco.shape == (2, 17, 3)
+    np.testing.assert_allclose(coco[:, 0], joints[:, 0])  # nose
+    h36m = HUMAN36M_17.convert(joints)
+    np.testing.assert_allclose(h36m[:, 0], joints[:, [23, 24]].mean(axis=1))  # pelvis
+    for joint_set in JOINT_SETS.values():
+        assert len(joint_set.joint_names) == len(joint_set.sources) == 17
+        assert all(0 <= a < 17 and 0 <= b < 17 for a, b in joint_set.edges)
+        np.testing.assert_allclose(joint_set.matrix.sum(axis=1), 1.0)
+    with pytest.raises(ValueError, match='33'):
+        COCO_17.convert(np.zeros((17, 2)))
+    np.testing.assert_allclose(HUMAN36M_17.root_of(h36m), h36m[:, 0])  # the pelvis
+
+
+def test_which_joint_sets_convert_to_which() -> None:
+    assert COCO_17.convertible_from(BLAZEPOSE_33) and HUMAN36M_17.convertible_from(HUMAN36M_17)
+    assert not COCO_17.convertible_from(HUMAN36M_17)
+    assert not COCO_17.convertible_from(MUCO_21) and not MUCO_21.convertible_from(BLAZEPOSE_33)
+    with pytest.raises(ValueError, match='h36m17 joints cannot be converted to coco17'):
+        COCO_17.convert_from(np.zeros((17, 3)), HUMAN36M_17)
