@@ -41,9 +41,8 @@ def clip(boxes: Array, width: int, height: int) -> Array:
 
 
 def area(boxes: Array) -> Array:
-    """Return the (...,) areas of (..., 4) corners (0 for an empty box)."""
-    size = boxes[..., 2:] - boxes[..., :2]
-    return _xp(boxes).clip(size[..., 0], 0, None) * _xp(boxes).clip(size[..., 1], 0, None)
+    """Return the (...,) areas of (..., 4) corners."""
+    return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
 
 
 def overlap(a: Array, b: Array, over: str = 'union') -> Array:
@@ -54,9 +53,9 @@ def overlap(a: Array, b: Array, over: str = 'union') -> Array:
     the other.
     """
     xp = _xp(a)
-    low = xp.maximum(a[:, None, :2], b[None, :, :2])
-    high = xp.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = area(xp.concatenate([low, high], axis=-1))
+    size = (xp.minimum(a[:, None, 2:], b[None, :, 2:]) -
+            xp.maximum(a[:, None, :2], b[None, :, :2])).clip(0, None)
+    inter = size[..., 0] * size[..., 1]
     area_a, area_b = area(a)[:, None], area(b)[None]
     if over == 'union':
         denominator = area_a + area_b - inter
@@ -64,4 +63,4 @@ def overlap(a: Array, b: Array, over: str = 'union') -> Array:
         denominator = xp.minimum(area_a, area_b)
     else:
         raise ValueError(f"over must be 'union' or 'smaller', got {over!r}")
-    return inter / xp.clip(denominator, 1e-12, None)
+    return inter / denominator.clip(1e-12, None)

@@ -13,6 +13,7 @@ library, the node and the commands alike.
 
 import array
 from dataclasses import dataclass, Field, field, fields, is_dataclass
+import functools
 import re
 import typing
 from typing import Any, Dict, Mapping, Optional, Tuple
@@ -156,6 +157,7 @@ def _kind(annotation: Any) -> type:
     return tuple if origin is tuple else annotation
 
 
+@functools.lru_cache(maxsize=None)
 def _own_settings(cls: type) -> Tuple[Tuple[Field, Setting], ...]:
     hints = typing.get_type_hints(cls)
     return tuple((f, Setting(name=f.name, kind=_kind(hints[f.name]), default=f.default,
