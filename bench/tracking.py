@@ -28,6 +28,8 @@ from pose3d_ros.estimation.pipeline import Pipeline, PipelineConfig
 from pose3d_ros.estimation.tracking import TrackingConfig
 from pose3d_ros.evaluation import sequences
 from pose3d_ros.samples import fetch_samples, read_player, read_rgb
+from pose3d_ros.settings.schema import settings_named
+from pose3d_ros.settings.surfaces import add_arguments
 
 RAW = PipelineConfig(tracker=TrackingConfig(smoothing=False))
 
@@ -36,8 +38,7 @@ def main() -> int:
     """Measure and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--device', default='cpu')
-    parser.add_argument('--world-min-cutoff', type=float, default=CAMERA_JOINTS.min_cutoff)
-    parser.add_argument('--world-beta', type=float, default=CAMERA_JOINTS.beta)
+    add_arguments(parser, settings_named(TrackingConfig, 'world_min_cutoff', 'world_beta'))
     args = parser.parse_args()
     chosen = OneEuroParameters(args.world_min_cutoff, args.world_beta,
                                CAMERA_JOINTS.derivative_cutoff)

@@ -8,7 +8,7 @@ PyTorch, and show as the stages' remainder), and (3) what building and serialisi
 of the node's per-frame outputs costs for the persons found (the node's default marker
 parameters).
 
-``--pose-backend 3dmppe`` times RootNet and PoseNet (in the ``root`` stage) on snapshots of
+``--pose-backend 3dmppe`` times RootNet and PoseNet (in the ``place`` stage) on snapshots of
 the official shapes with random weights, written to a temporary directory: their speed
 does not depend on the weights' values, and the official files cannot be fetched here.
 ``--pose-backend lifting`` needs a trained lifter: ``--lifter-weights``, else ``default.pt``

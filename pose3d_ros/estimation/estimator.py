@@ -140,14 +140,16 @@ class PoseEstimator:
             with stage(timings, 'propose', self.device):
                 proposals = [source.propose(inputs, config)
                              for source, inputs in zip(sources, prepared)]
-                proposals.append(Proposals(
-                    torch.as_tensor(np.zeros((0, 2, 2)) if seeds is None else seeds,
-                                    dtype=image.dtype, device=self.device).reshape(-1, 2, 2),
-                    torch.as_tensor(np.zeros(0) if seed_scores is None else seed_scores,
-                                    dtype=image.dtype, device=self.device).reshape(-1)))
-                candidates = Proposals.cat(proposals)
+                if seeds is not None and len(seeds):
+                    proposals.append(Proposals(
+                        torch.as_tensor(seeds, dtype=image.dtype,
+                                        device=self.device).reshape(-1, 2, 2),
+                        torch.as_tensor(seed_scores, dtype=image.dtype,
+                                        device=self.device).reshape(-1)))
+                candidates = Proposals.cat(proposals) if proposals else Proposals(
+                    image.new_zeros((0, 2, 2)), image.new_zeros(0))
             with stage(timings, 'landmarks', self.device):
-                kept = self._landmarks(image, candidates, camera)
+                kept = self._landmarks(image, candidates, camera, config)
             with stage(timings, 'place', self.device):
                 kept, placement = self.backend.place(image, kept, camera, config)
             with stage(timings, 'postprocess', self.device):
@@ -167,8 +169,8 @@ class PoseEstimator:
         with torch.inference_mode():
             self.backend.warm_up(torch.zeros((3, height, width), device=self.device), camera)
 
-    def _landmarks(self, image: torch.Tensor, candidates: Proposals,
-                   camera: CameraModel) -> KeptPersons:
+    def _landmarks(self, image: torch.Tensor, candidates: Proposals, camera: CameraModel,
+                   config: EstimatorConfig) -> KeptPersons:
         """
         Run the landmark network on every candidate; drop weak poses and duplicates.
 
@@ -197,12 +199,12 @@ class PoseEstimator:
         delivered = camera.distort(landmarks.pixels.double())
         inside = inside_image(delivered, camera)
         visible = ((landmarks.visibility >= VISIBILITY_THRESHOLD) & inside).sum(-1)
-        keep = (landmarks.pose_score >= self.config.min_pose_presence) & \
-            (visible >= self.config.min_visible_landmarks)
+        keep = (landmarks.pose_score >= config.min_pose_presence) & \
+            (visible >= config.min_visible_landmarks)
         if keep.any():
             keep[keep.clone()] = duplicate_mask(
                 landmarks.pixels[keep], regions.sides[keep], scores[keep],
-                self.config.duplicate_distance)
+                config.duplicate_distance)
         return KeptPersons.to_host(
             keep, pixels=landmarks.pixels, delivered=delivered, world=landmarks.world,
             visibility=landmarks.visibility, inside=inside,

@@ -16,6 +16,7 @@ next detection. Without ``tracking`` they run on every frame and persons have no
 
 from collections import deque
 from dataclasses import dataclass, replace
+import threading
 import time
 from typing import Deque, Optional, Tuple, Union
 
@@ -99,7 +100,8 @@ class Pipeline:
 
     ``__call__(rgb, camera, time_s)`` takes frames in time order; ``time_s`` is the frame's
     stamp in seconds (the message stamp, or the video position). A change of camera size,
-    or time going backwards (a looped bag or video), resets the tracks.
+    or time going backwards (a looped bag or video), resets the tracks. :meth:`reconfigure`
+    and :meth:`add_depth` may be called from another thread than the frames'.
     """
 
     def __init__(self, estimator: PoseEstimator, config: PipelineConfig = PipelineConfig()
@@ -110,6 +112,8 @@ class Pipeline:
         self.tracker: Union[PoseTracker, Untracked] = self._tracker(config)
         self._since_detection: Optional[int] = None
         self._last: Optional[tuple] = None  # (time, camera size)
+        self._lock = threading.Lock()
+        self._pending: Optional[Tuple[PipelineConfig, EstimatorConfig]] = None
 
     @staticmethod
     def _tracker(config: PipelineConfig) -> Union[PoseTracker, Untracked]:
@@ -118,6 +122,9 @@ class Pipeline:
     def reconfigure(self, config: PipelineConfig, estimator: EstimatorConfig) -> None:
         """
         Take new settings while running; the tracks restart when a tracking setting changed.
+
+        They take effect with the next frame, so that no frame mixes two settings: the
+        node calls this from its parameter callback while a frame may be in progress.
 
         Raises
         ------
@@ -131,7 +138,15 @@ class Pipeline:
                  if not s.runtime and old[s.name] != new[s.name]]
         if fixed:
             raise ValueError(f'{", ".join(fixed)} cannot change while running')
-        self.estimator.config = estimator
+        with self._lock:
+            self._pending = (config, estimator)
+
+    def _apply_pending(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        config, self.estimator.config = pending
         restart = (config.tracking, config.detect_every, config.tracker) != \
             (self.config.tracking, self.config.detect_every, self.config.tracker)
         self.config = config
@@ -150,6 +165,7 @@ class Pipeline:
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel, time_s: float) -> FrameResult:
         """Return this frame's persons, with track ids and smoothed when tracking."""
+        self._apply_pending()
         size = (camera.width, camera.height)
         if self._last is not None and (time_s < self._last[0] or size != self._last[1]):
             self.reset()

@@ -42,7 +42,9 @@ class Proposals:
 
     @staticmethod
     def cat(parts: Sequence['Proposals']) -> 'Proposals':
-        """Concatenate proposal sets (at least one)."""
+        """Concatenate proposal sets (at least one; one is returned as it is)."""
+        if len(parts) == 1:
+            return parts[0]
         return Proposals(torch.cat([p.keypoints for p in parts]),
                          torch.cat([p.scores for p in parts]))
 

@@ -1,6 +1,7 @@
 """What the estimator returns: one :class:`Person` per person and a :class:`FrameResult`."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -52,7 +53,7 @@ class Person:
     track_id: Optional[int] = None
     joint_set: JointSet = BLAZEPOSE_33
 
-    @property
+    @cached_property
     def root(self) -> np.ndarray:
         """Return the root: (3,) the hips' midpoint, metres, camera optical frame."""
         return self.joint_set.root_of(self.joints_3d)

@@ -113,7 +113,7 @@ def nearest(persons: Sequence[Person], centre_x: float,
 
 def run(stream: Pipeline, clip: Clip) -> List[Dict[str, Optional[Person]]]:
     """
-    Run a stream estimator over the clip; return each labelled person per frame.
+    Run a pipeline over the clip; return each labelled person per frame.
 
     Each frame's dict also holds ``'detected'``: whether the detector ran.
     """

@@ -123,6 +123,12 @@ class Pose3dNode(LifecycleNode):
                 self.rejected_overrides.append(f'{setting.name}: {exc}')
                 self.declare_parameter(setting.name, ros_default(setting), descriptor(setting),
                                        ignore_override=True)
+        # rclpy ignores a value given for a parameter nobody declares (a misspelt or
+        # renamed one in an old params file): say so.
+        for name in sorted(set(getattr(self, '_parameter_overrides', {})) - set(BY_NAME) -
+                           {'use_sim_time'}):
+            self.get_logger().warning(f'{name}: not a parameter of pose3d_node, ignored '
+                                      '(docs/node.md lists them all)')
         #: The settings in force: the parameters' values once checked (configure checks
         #: them all and fails with the reasons; until then, what could be checked).
         try:
@@ -144,8 +150,6 @@ class Pose3dNode(LifecycleNode):
                 if reason:
                     return SetParametersResult(successful=False, reason=reason)
                 values[change.name] = change.value
-        if len(values) < len(NODE_SETTINGS):  # still declaring
-            return SetParametersResult(successful=True)
         try:
             config = node_config(values)
             if self.pipeline is not None:

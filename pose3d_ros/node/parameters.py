@@ -6,7 +6,7 @@ declarations (:mod:`pose3d_ros.settings.schema`); nothing here says anything of 
 particular setting.
 """
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
@@ -36,11 +36,6 @@ def descriptor(setting: Setting) -> ParameterDescriptor:
 def ros_default(setting: Setting) -> Any:
     """Return the default as a ROS parameter value (a list for a list setting)."""
     return list(setting.default) if setting.kind is tuple else setting.default
-
-
-def check(name: str, value: Any) -> Optional[str]:
-    """Return why ``value`` is not acceptable for parameter ``name``, or None."""
-    return BY_NAME[name].problem(value)
 
 
 def node_config(values: Dict[str, Any]) -> NodeConfig:

@@ -32,6 +32,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--check', action='store_true',
                         help='compare only; exit 1 when a file differs')
     args = parser.parse_args(argv)
+    if not (ROOT / 'package.xml').is_file():
+        print(f'error: {ROOT} is not the source tree (no package.xml): the generated files '
+              'live in a checkout of the repository', file=sys.stderr)
+        return 2
     stale = [path for path, text in generated().items() if path.read_text() != text]
     if args.check:
         for path in stale:

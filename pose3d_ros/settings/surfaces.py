@@ -89,7 +89,7 @@ def yaml_text(settings: Sequence[Setting]) -> str:
     lines = [
         '# Parameters of pose3d_node: every one it declares, with its default.',
         '# Generated from the settings declarations by `python -m pose3d_ros.settings`; do',
-        '# not edit (test_settings_surfaces.py fails when this file differs).',
+        '# not edit (test/unit/test_settings.py fails when this file differs).',
         '# Use: ros2 run pose3d_ros pose3d_node --ros-args --params-file config/pose3d.yaml',
         '# "/**/pose3d" is the node named pose3d in any namespace (a plain "pose3d:" key would',
         '# only match /pose3d, and a node started under a camera namespace would silently',

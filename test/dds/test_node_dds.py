@@ -75,7 +75,8 @@ def params_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def node(context: Context, params_file: Path, model_dir: Path) -> Iterator[NodeProcess]:
     """Run the node under test, namespace /cam, started with the params file."""
     process = NodeProcess(['-r', f'__ns:={NAMESPACE}', '--params-file', str(params_file),
-                           '-p', 'device:=cpu'], ros_environment(DOMAIN_ID))
+                           '-p', 'device:=cpu', '-p', 'tile_grids:=[2, 3]'],
+                          ros_environment(DOMAIN_ID))
     with process:
         yield process
 
@@ -202,6 +203,12 @@ def test_diagnostics(client: tuple, photo: tuple) -> None:
 def test_node_started_with_freed_memory_kept(node: NodeProcess) -> None:
     """The executable applies pose3d_ros/malloc_settings.py before rclpy (node/start.py)."""
     assert node.wait_for_log('freed memory kept for the next frame', 60.0), node.log()
+
+
+def test_a_parameter_the_node_does_not_have_is_reported(node: NodeProcess) -> None:
+    """An old params file's tile_grids (now detector_grids) is named, not silently ignored."""
+    assert node.wait_for_log('tile_grids: not a parameter of pose3d_node, ignored', 60.0), \
+        node.log()
 
 
 def test_person_keeps_its_track_id_across_frames(client: tuple, photo: tuple) -> None:

@@ -57,6 +57,7 @@ def test_every_surface_says_the_same_of_every_setting() -> None:
     for s in NODE_SETTINGS:
         ros = descriptor(s)
         assert ros.name == s.name and s.description in ros.description
+        assert len(s.description) > 20, s.name
         assert ros.read_only == (not s.runtime)
         ranges = list(ros.integer_range) + list(ros.floating_point_range)
         if s.low is not None and s.kind is not tuple:
@@ -170,3 +171,9 @@ def test_a_setting_declared_twice_is_refused() -> None:
 
     with pytest.raises(ValueError, match='declared twice'):
         settings_of(Twice)
+
+
+def test_every_pose_backend_choice_has_its_strategy() -> None:
+    from pose3d_ros.estimation.backends import BACKENDS
+    from pose3d_ros.estimation.config import POSE_BACKENDS
+    assert tuple(BACKENDS) == POSE_BACKENDS
