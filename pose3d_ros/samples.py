@@ -1,5 +1,5 @@
 """
-Real sample photographs from Debian's ``opencv-doc`` package, cached on first use.
+Real sample photographs, cached on first use: Debian's ``opencv-doc``, two street scenes.
 
 Neither images nor third-party files are committed to this repository: the package is
 downloaded with ``apt-get download`` (no root needed for that step, but on a machine
@@ -7,7 +7,12 @@ whose package lists were never fetched ``apt-get update`` runs first when we are
 unpacked with ``dpkg-deb -x`` and the few images we use are copied into the cache:
 
 ``$POSE3D_SAMPLE_DIR``, else ``$XDG_CACHE_HOME/pose3d_ros/samples``.
-``python -m pose3d_ros.samples`` fetches them (``scripts/test.sh`` does, before the tests).
+
+Two photographs of several real people (:data:`STREET_IMAGES`: a Madrid street, two men at
+a football match) come from the ``ultralytics`` wheel on PyPI, downloaded with ``pip
+download --no-deps`` and read out of the zip: the package is AGPL, only its two sample
+images are used, and neither is committed. ``python -m pose3d_ros.samples`` fetches
+everything (``scripts/test.sh`` does, before the tests).
 """
 
 import os
@@ -17,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 from typing import Iterable, Sequence, Union
+import zipfile
 
 import cv2
 import numpy as np
@@ -31,6 +37,11 @@ NO_PERSON_IMAGES = ('pic1.png', 'pic2.png', 'pic3.png', 'pic4.png', 'pic5.png', 
                     'fruits.jpg', 'building.jpg')
 ALL_IMAGES = PERSON_IMAGES + NO_PERSON_IMAGES
 DEFAULT_IMAGE = 'messi5.jpg'
+
+#: The wheel the street photographs are read from, and where they are in it.
+STREET_WHEEL = 'ultralytics==8.4.190'
+STREET_WHEEL_DIR = 'ultralytics/assets'
+STREET_IMAGES = ('bus.jpg', 'zidane.jpg')
 
 
 class SampleError(RuntimeError):
@@ -109,9 +120,34 @@ def read_player() -> np.ndarray:
     return read_rgb(sample_path('messi5.jpg'))[70:342, 60:460]
 
 
+def fetch_street_photos() -> Path:
+    """Make :data:`STREET_IMAGES` present in :func:`sample_dir`; return that directory."""
+    target = sample_dir()
+    if all((target / name).is_file() for name in STREET_IMAGES):
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix='pose3d-street-') as scratch:
+        result = _run([sys.executable, '-m', 'pip', 'download', '--no-deps', '--quiet',
+                       '--disable-pip-version-check', STREET_WHEEL, '-d', scratch],
+                      Path(scratch))
+        wheels = sorted(Path(scratch).glob('ultralytics-*.whl'))
+        if result.returncode != 0 or not wheels:
+            raise SampleError(
+                f'could not download {STREET_WHEEL} with pip ({result.stderr.strip()[-300:]}); '
+                f'copy {", ".join(STREET_IMAGES)} from {STREET_WHEEL_DIR} of that wheel into '
+                f'{target}')
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            for name in STREET_IMAGES:
+                temporary = target / f'.{name}.partial'
+                temporary.write_bytes(wheel.read(f'{STREET_WHEEL_DIR}/{name}'))
+                os.replace(temporary, target / name)
+    return target
+
+
 def main() -> int:
     """Fetch every sample image; print where they are (exit 1 with the reason on failure)."""
     try:
+        fetch_street_photos()
         print(fetch_samples())
     except SampleError as exc:
         print(f'error: {exc}', file=sys.stderr)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pose3d_ros.models.blazepose import MODEL_FILES
 from pose3d_ros.models.store import resolve_model_dir, verify
-from pose3d_ros.samples import ALL_IMAGES, sample_dir as samples_directory
+from pose3d_ros.samples import ALL_IMAGES, sample_dir as samples_directory, STREET_IMAGES
 import pytest
 
 from .helpers import designed_mppe
@@ -42,9 +42,10 @@ def model_dir() -> Path:
 
 @pytest.fixture(scope='session')
 def sample_dir() -> Path:
-    """Directory with the real sample photographs; skips when they are not cached."""
+    """Directory with the real sample photographs (street scenes too); skips when absent."""
     directory = samples_directory()
-    missing = [name for name in ALL_IMAGES if not (directory / name).is_file()]
+    missing = [name for name in ALL_IMAGES + STREET_IMAGES
+               if not (directory / name).is_file()]
     if missing:
         pytest.skip(f'sample photographs not cached ({", ".join(missing)}): run '
                     '`python -m pose3d_ros.samples` (scripts/test.sh does)')

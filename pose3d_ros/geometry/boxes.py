@@ -50,7 +50,7 @@ def overlap(a: Array, b: Array, over: str = 'union') -> Array:
     Return the (N, M) intersection of (N, 4) and (M, 4) corners over their union (IoU).
 
     ``over='smaller'``: over the smaller of the two areas instead, 1 when one box holds
-    the other.
+    the other; ``over='first'``: over the area of ``a``'s box, the part of it inside ``b``'s.
     """
     xp = _xp(a)
     size = (xp.minimum(a[:, None, 2:], b[None, :, 2:]) -
@@ -61,6 +61,8 @@ def overlap(a: Array, b: Array, over: str = 'union') -> Array:
         denominator = area_a + area_b - inter
     elif over == 'smaller':
         denominator = xp.minimum(area_a, area_b)
+    elif over == 'first':
+        denominator = area_a
     else:
-        raise ValueError(f"over must be 'union' or 'smaller', got {over!r}")
+        raise ValueError(f"over must be 'union', 'smaller' or 'first', got {over!r}")
     return inter / denominator.clip(1e-12, None)
