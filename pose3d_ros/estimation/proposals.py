@@ -36,10 +36,6 @@ class Proposals:
     keypoints: torch.Tensor
     scores: torch.Tensor
 
-    def __len__(self) -> int:
-        """Return the number of proposals."""
-        return self.scores.shape[0]
-
     @staticmethod
     def cat(parts: Sequence['Proposals']) -> 'Proposals':
         """Concatenate proposal sets (at least one; one is returned as it is)."""
