@@ -3,29 +3,63 @@ Who the estimator finds in real photographs: recall and precision on the labelle
 
 Runs the estimator (a 60 degree horizontal field of view, the settings given as options,
 the same as ``pose3d-estimate``'s) on every photograph of
-``pose3d_ros/evaluation/people_labels.json`` and prints markdown tables: per image, per
-category (facing, truncated, occluded, small) and per source, then each person missed.
-``--render DIR`` draws each image with its hits (green), misses (red), false alarms
-(orange) and ignore regions (grey).
+``pose3d_ros/evaluation/people_labels.json`` and on its composites (real people cut out
+and stood on the ground plane of real backgrounds, :mod:`pose3d_ros.evaluation.composites`)
+and prints markdown tables: per image, per category (facing, truncated, occluded, side by
+side, small) and per source, then each person missed. ``--render DIR`` draws each image
+with its hits (green), misses (red), false alarms (orange) and ignore regions (grey).
 
-Usage: python bench/recall.py [--render DIR] [estimator options, e.g. --device cpu]
+``--compare`` instead evaluates every configuration of :data:`CONSIDERED` (the proposal
+sources and settings weighed for the defaults) in one run, interleaved image by image, and
+prints recall and precision overall and per category against the milliseconds per image,
+as a ratio to the first (BlazePose's detector alone, the sources before the ones that need
+no face).
+
+Usage: python bench/recall.py [--render DIR | --compare] [estimator options, e.g. --device cpu]
 """
 
 import argparse
 from pathlib import Path
 import sys
+import time
+from typing import Dict, List
 
 import cv2
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
-from pose3d_ros.evaluation.recall import Counts, load_labels, match, missed_people, summarise
+from pose3d_ros.evaluation.composites import evaluated_images
+from pose3d_ros.evaluation.recall import Counts, match, missed_people, summarise
 from pose3d_ros.geometry.camera import CameraModel
-from pose3d_ros.samples import fetch_samples, fetch_street_photos, read_rgb
+from pose3d_ros.samples import fetch_samples, fetch_street_photos
 from pose3d_ros.settings.schema import from_values, settings_of
 from pose3d_ros.settings.surfaces import add_arguments, from_arguments
 
 SETTINGS = settings_of(EstimatorConfig, 'cli')
+
+#: The configurations ``--compare`` weighs, as changes to the options given.
+CONSIDERED: Dict[str, dict] = {
+    'detector only': {'near_field_scale': 0.0, 'hog_detectors': 'none'},
+    '+ near field': {'near_field_scale': 1.0, 'hog_detectors': 'none'},
+    '+ HOG 64x128, step 1.1': {'near_field_scale': 0.0, 'hog_detectors': 'people_64x128',
+                               'hog_upscale': 1.0, 'hog_scale_step': 1.1},
+    '+ HOG 64x128, step 1.2': {'near_field_scale': 0.0, 'hog_detectors': 'people_64x128',
+                               'hog_upscale': 1.0, 'hog_scale_step': 1.2},
+    '+ HOG 64x128 x2, step 1.2': {'near_field_scale': 0.0, 'hog_detectors': 'people_64x128',
+                                  'hog_upscale': 2.0, 'hog_scale_step': 1.2},
+    '+ HOG Daimler x2, step 1.2': {'near_field_scale': 0.0, 'hog_detectors': 'daimler_48x96',
+                                   'hog_upscale': 2.0, 'hog_scale_step': 1.2},
+    '+ HOG both x2, step 1.2': {'near_field_scale': 0.0, 'hog_detectors': 'both',
+                                'hog_upscale': 2.0, 'hog_scale_step': 1.2},
+    '+ HOG both x2, step 1.1': {'near_field_scale': 0.0, 'hog_detectors': 'both',
+                                'hog_upscale': 2.0, 'hog_scale_step': 1.1},
+    '+ grid 4': {'near_field_scale': 0.0, 'hog_detectors': 'none',
+                 'detector_grids': (1, 2, 3, 4)},
+    'defaults': {},
+    '+ HOG both x2, step 1.1, grid 4, near field': {
+        'near_field_scale': 1.0, 'hog_detectors': 'both', 'hog_upscale': 2.0,
+        'hog_scale_step': 1.1, 'detector_grids': (1, 2, 3, 4)},
+}
 
 
 def draw(rgb: np.ndarray, image, found: np.ndarray, result, path: Path) -> None:
@@ -49,32 +83,8 @@ def draw(rgb: np.ndarray, image, found: np.ndarray, result, path: Path) -> None:
     cv2.imwrite(str(path), canvas)
 
 
-def main() -> int:
-    """Evaluate and print the tables; exit 0."""
-    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('--render', type=Path, metavar='DIR',
-                        help='write each image with its hits, misses and false alarms here')
-    add_arguments(parser, SETTINGS)
-    args = parser.parse_args()
-    directory = fetch_samples()
-    fetch_street_photos()
-    estimator = PoseEstimator(from_values(EstimatorConfig, from_arguments(args, SETTINGS)))
-    if args.render:
-        args.render.mkdir(parents=True, exist_ok=True)
-    results = []
-    print(f'device: {estimator.device}, runtime: {estimator.runtime}\n')
-    print('| image | source | labelled | found | missed | false alarms |')
-    print('| --- | --- | --- | --- | --- | --- |')
-    for image in load_labels():
-        rgb = read_rgb(directory / image.name)
-        persons = estimator(rgb, CameraModel.from_hfov(rgb.shape[1], rgb.shape[0])).persons
-        found = np.array([p.bbox for p in persons]).reshape(-1, 4)
-        result = match(found, image)
-        results.append((image, result))
-        print(f'| {image.name} | {image.source} | {len(image.persons)} | {len(result.hits)} | '
-              f'{len(result.missed)} | {len(result.false_alarms)} |')
-        if args.render:
-            draw(rgb, image, found, result, args.render / f'{Path(image.name).stem}_recall.png')
+def tables(results: list) -> None:
+    """Print recall per category and recall and precision per source."""
     categories, sources = summarise(results)
     print('\n| category | labelled | found | recall |')
     print('| --- | --- | --- | --- |')
@@ -89,6 +99,78 @@ def main() -> int:
     print('\nmissed:')
     for line in missed_people(results):
         print(f'- {line}')
+
+
+def evaluate(estimator: PoseEstimator, images: list, render: Path = None) -> None:
+    """Run ``estimator`` on every image; print the per-image table, then :func:`tables`."""
+    results = []
+    print(f'device: {estimator.device}, runtime: {estimator.runtime}\n')
+    print('| image | source | labelled | found | missed | false alarms |')
+    print('| --- | --- | --- | --- | --- | --- |')
+    for name, source, rgb, image in images:
+        found = found_boxes(estimator, rgb)
+        result = match(found, image)
+        results.append((image, result))
+        print(f'| {name} | {source} | {len(image.persons)} | {len(result.hits)} | '
+              f'{len(result.missed)} | {len(result.false_alarms)} |')
+        if render:
+            draw(rgb, image, found, result, render / f'{Path(name).stem}_recall.png')
+    tables(results)
+
+
+def found_boxes(estimator: PoseEstimator, rgb: np.ndarray) -> np.ndarray:
+    """Return the (N, 4) boxes of the persons ``estimator`` finds, image pixels."""
+    persons = estimator(rgb, CameraModel.from_hfov(rgb.shape[1], rgb.shape[0])).persons
+    return np.array([p.bbox for p in persons]).reshape(-1, 4)
+
+
+def compare(values: dict, images: list) -> None:
+    """Evaluate every configuration of :data:`CONSIDERED`, interleaved; print one table."""
+    estimators = {name: PoseEstimator(from_values(EstimatorConfig, {**values, **change}))
+                  for name, change in CONSIDERED.items()}
+    results: Dict[str, List] = {name: [] for name in estimators}
+    seconds = dict.fromkeys(estimators, 0.0)
+    for name, estimator in estimators.items():  # warm-up
+        found_boxes(estimator, images[0][2])
+    for _, _, rgb, image in images:
+        for name, estimator in estimators.items():
+            start = time.perf_counter()
+            found = found_boxes(estimator, rgb)
+            seconds[name] += time.perf_counter() - start
+            results[name].append((image, match(found, image)))
+    categories = list(summarise(results['detector only'])[0])
+    print('| configuration | ' + ' | '.join(f'recall {c}' for c in categories) +
+          ' | precision | ms per image | / detector only |')
+    print('| --- |' + ' --- |' * (len(categories) + 3))
+    reference = seconds['detector only']
+    for name, matches in results.items():
+        by_category, by_source = summarise(matches)
+        total = sum(by_source.values(), Counts())
+        print(f'| {name} | ' + ' | '.join(f'{by_category[c].recall:.2f}' for c in categories) +
+              f' | {total.precision:.2f} | {seconds[name] / len(images) * 1e3:.0f} | '
+              f'{seconds[name] / reference:.2f} |')
+
+
+def main() -> int:
+    """Evaluate and print the tables; exit 0."""
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument('--render', type=Path, metavar='DIR',
+                      help='write each image with its hits, misses and false alarms here')
+    mode.add_argument('--compare', action='store_true',
+                      help='evaluate the configurations considered for the defaults')
+    add_arguments(parser, SETTINGS)
+    args = parser.parse_args()
+    directory = fetch_samples()
+    fetch_street_photos()
+    values = from_arguments(args, SETTINGS)
+    images = list(evaluated_images(directory, values.get('model_dir') or None))
+    if args.compare:
+        compare(values, images)
+        return 0
+    if args.render:
+        args.render.mkdir(parents=True, exist_ok=True)
+    evaluate(PoseEstimator(from_values(EstimatorConfig, values)), images, args.render)
     return 0
 
 

@@ -6,9 +6,13 @@ real person of messi5.jpg over a photograph without people,
 :mod:`pose3d_ros.evaluation.crowds`), every implementation runs the same estimator on the
 same frame, interleaved: ``torch-cpu`` (our PyTorch networks), ``litert-cpu`` (the same
 detector tiles and person crops run by LiteRT's XNNPACK with the same thread count, the
-reference) and, with a GPU, ``torch-cuda-fp32`` and ``torch-cuda-fp16``. Per-stage and
-end-to-end milliseconds (median and 90th percentile), the persons found, and each
-implementation's agreement with ``torch-cpu`` (mean 2D keypoint px, mean 3D joint mm).
+reference), ``torch-cpu-detector-only`` (as ``torch-cpu`` with BlazePose's detector as
+the only proposal source, as before the sources that need no face) and, with a GPU,
+``torch-cuda-fp32`` and ``torch-cuda-fp16``. Per-stage and end-to-end milliseconds (median
+and 90th percentile), the persons found, and each implementation's agreement with
+``torch-cpu`` (mean 2D keypoint px, mean 3D joint mm); then, for ``torch-cpu``, each
+proposal source's milliseconds, the landmark stage's (which verifies every proposal) and
+the pipeline against ``torch-cpu-detector-only``.
 
 Then the node: pose3d_node in its own process (with the runtime ``auto`` picks here,
 tracking off so that every frame runs the whole estimator) gets the frame over DDS,
@@ -42,6 +46,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.estimation.proposals import SOURCES
 from pose3d_ros.estimation.result import FrameResult
 from pose3d_ros.evaluation.crowds import crowd
 from pose3d_ros.geometry.camera import CameraModel
@@ -54,13 +59,18 @@ CROWDS = (1, 5, 10, 20)
 #: Estimator stage timings reported under the benchmark's stage names.
 STAGES = {'detector': 'propose', 'landmarks': 'landmarks', 'root': 'place'}
 INPUT_HZ = 30.0
+#: The proposal sources before the sources that need no face: BlazePose's detector alone.
+DETECTOR_ONLY_SOURCES = {'near_field_scale': 0.0, 'hog_detectors': 'none'}
+DETECTOR_ONLY = 'torch-cpu-detector-only'
 
 
 def implementations(threads: int) -> Dict[str, EstimatorConfig]:
     """Return the estimator configurations compared: CPU always, CUDA with a GPU."""
     common = {'max_persons': max(CROWDS), 'threads': threads}
     configs = {'torch-cpu': EstimatorConfig(device='cpu', runtime='torch', **common),
-               'litert-cpu': EstimatorConfig(device='cpu', runtime='litert', **common)}
+               'litert-cpu': EstimatorConfig(device='cpu', runtime='litert', **common),
+               DETECTOR_ONLY: EstimatorConfig(device='cpu', runtime='torch',
+                                              **DETECTOR_ONLY_SOURCES, **common)}
     if torch.cuda.is_available():
         configs['torch-cuda-fp32'] = EstimatorConfig(device='cuda', runtime='torch', **common)
         configs['torch-cuda-fp16'] = EstimatorConfig(device='cuda', runtime='torch', fp16=True,
@@ -105,15 +115,21 @@ def measure_estimators(estimators: Dict[str, PoseEstimator], frame: np.ndarray,
             start = time.perf_counter()
             result = estimator(frame, camera)
             elapsed = (time.perf_counter() - start) * 1e3
-            times[name].append({**result.timings_ms, 'pipeline': elapsed})
+            times[name].append({**result.timings_ms, 'pipeline': elapsed,
+                                **{f'source {source}': ms
+                                   for source, ms in result.source_timings_ms.items()}})
     records = []
     height, width = frame.shape[:2]
     for name, runs in times.items():
         difference_px, difference_mm = agreement(results[name], results['torch-cpu'])
         base = {'impl': name, 'resolution': f'{width}x{height}',
                 'found': len(results[name].persons)}
-        for stage, key in (*STAGES.items(), ('pipeline', 'pipeline')):
+        for stage, key in STAGES.items():
             records.append({**base, 'stage': stage, **summary([run[key] for run in runs])})
+        for key in (key for key in runs[0] if key.startswith('source ')):
+            records.append({**base, 'stage': 'source', 'source': key[len('source '):],
+                            **summary([run[key] for run in runs])})
+        records.append({**base, 'stage': 'pipeline', **summary([run['pipeline'] for run in runs])})
         records[-1].update({'vs_torch_cpu_px': difference_px, 'vs_torch_cpu_mm': difference_mm})
     return records
 
@@ -255,7 +271,10 @@ def print_tables(records: List[dict]) -> None:
     for record in records:
         if record['stage'] != 'node':
             key = (record['resolution'], record['persons'], record['impl'])
-            rows.setdefault(key, {})[record['stage']] = record
+            stage = record['stage']
+            if stage == 'source':
+                stage = f'source {record["source"]}'
+            rows.setdefault(key, {})[stage] = record
     for (resolution, persons, impl), stages in rows.items():
         pipeline = stages['pipeline']
         reference = rows[resolution, persons, 'litert-cpu']['pipeline']['ms']
@@ -264,6 +283,18 @@ def print_tables(records: List[dict]) -> None:
               f'{cell(stages["root"]["ms"])} | {cell(pipeline["ms"])} | '
               f'{cell(pipeline["p90_ms"])} | {cell(pipeline["ms"] / reference, 2)} | '
               f'{cell(pipeline["vs_torch_cpu_px"], 2)} | {cell(pipeline["vs_torch_cpu_mm"])} |')
+    print('\nThe proposal sources of torch-cpu, and the landmark stage that verifies them:\n')
+    print('| resolution | persons | ' + ' | '.join(f'{name} ms' for name in SOURCES) +
+          f' | landmarks + verifier ms | pipeline ms | / {DETECTOR_ONLY} |')
+    print('| --- | --- | --- |' + ' --- |' * (len(SOURCES) + 2))
+    for (resolution, persons, impl), stages in rows.items():
+        if impl == 'torch-cpu':
+            sources = [cell(stages[f'source {name}']['ms']) if f'source {name}' in stages
+                       else '-' for name in SOURCES]
+            before = rows[resolution, persons, DETECTOR_ONLY]['pipeline']['ms']
+            print(f'| {resolution} | {persons} | ' + ' | '.join(sources) +
+                  f' | {cell(stages["landmarks"]["ms"])} | {cell(stages["pipeline"]["ms"])} | '
+                  f'{cell(stages["pipeline"]["ms"] / before, 2)} |')
     nodes = [r for r in records if r['stage'] == 'node']
     if nodes:
         print('\n| node impl | resolution | persons | bare estimator ms | estimator in node ms '

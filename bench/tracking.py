@@ -9,8 +9,10 @@ into canvases) and prints markdown tables:
 2. jitter: RMS frame-to-frame motion on a still photograph with fresh pixel noise
    (sigma 4) per frame, raw against One Euro smoothed, and the lag of the smoothed values
    behind the raw ones on a photograph sliding 8 px per frame;
-3. speed: frames per second on the translated clip with the detector on every frame
-   against landmark-driven regions (detector every 10 frames), same run, interleaved.
+3. speed: frames per second on the translated clip with the proposal sources on every
+   frame against landmark-driven regions (sources every 10 frames), same run,
+   interleaved: BlazePose's detector on the full frame, on tiles too, and the default
+   sources (the tiles and HOG, which then run only when the tracker needs them).
 
 Usage: python bench/tracking.py [--device cpu|cuda] [--world-min-cutoff HZ] [--world-beta B]
 (the last two change the 3D joints' One Euro filter from the default 0.1 Hz and 10)
@@ -44,8 +46,11 @@ def main() -> int:
                                CAMERA_JOINTS.derivative_cutoff)
     photo = read_rgb(fetch_samples() / 'messi5.jpg')
     player = read_player()
-    with_tiles = PoseEstimator(EstimatorConfig(device=args.device))
-    full_frame = PoseEstimator(EstimatorConfig(device=args.device, detector_grids=(1,)))
+    detector_only = {'near_field_scale': 0.0, 'hog_detectors': 'none'}
+    defaults = PoseEstimator(EstimatorConfig(device=args.device))
+    with_tiles = PoseEstimator(EstimatorConfig(device=args.device, **detector_only))
+    full_frame = PoseEstimator(EstimatorConfig(device=args.device, detector_grids=(1,),
+                                               **detector_only))
     print(f'device: {with_tiles.device}\n')
 
     translated = sequences.translated(player)
@@ -86,7 +91,8 @@ def main() -> int:
     print('\n| estimator | detector runs | frames per second (median of 3) | ratio |')
     print('| --- | --- | --- | --- |')
     settings = [(name, every, estimator, label)
-                for estimator, label in ((full_frame, 'full frame'), (with_tiles, 'tiles 2, 3'))
+                for estimator, label in ((full_frame, 'full frame'), (with_tiles, 'tiles 2, 3'),
+                                         (defaults, 'defaults: tiles 2, 3 and HOG'))
                 for name, every in (('detector every frame', 1),
                                     ('landmark-driven, detector every 10', 10))]
     times = {key[0::3]: [] for key in settings}

@@ -3,6 +3,9 @@
 import json
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 from pose3d_ros.geometry.camera import CameraModel
 import pytest
 import torch
@@ -95,3 +98,24 @@ def ros_context(domain_id: int):
         rclpy.shutdown(context=context)
         os.environ.clear()
         os.environ.update(saved)
+
+
+#: OpenCV's trained people detectors, the reference of :mod:`pose3d_ros.estimation.hog`.
+HOG_GETTERS = {'people_64x128': cv2.HOGDescriptor_getDefaultPeopleDetector,
+               'daimler_48x96': cv2.HOGDescriptor_getDaimlerPeopleDetector}
+
+
+def opencv_hog(name: str) -> cv2.HOGDescriptor:
+    """Return OpenCV's descriptor of a HOG model, with its SVM set."""
+    from pose3d_ros.estimation.hog import HOG_MODELS
+
+    model = HOG_MODELS[name]
+    descriptor = cv2.HOGDescriptor(model.window, model.block, model.block_stride,
+                                   model.cell, model.bins)
+    descriptor.setSVMDetector(HOG_GETTERS[name]())
+    return descriptor
+
+
+def planar(rgb: np.ndarray) -> torch.Tensor:
+    """Return an (H, W, 3) RGB array as a (3, H, W) float tensor."""
+    return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float()

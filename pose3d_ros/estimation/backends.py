@@ -14,7 +14,7 @@ place and their :class:`Placement` in its :attr:`~PoseBackend.joint_set`. One pe
 * ``3dmppe`` (:class:`RootNetPoseNet`): 3DMPPE's RootNet and PoseNet on each person's box.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable, Dict, List, Optional, Protocol, Tuple
 
 import numpy as np
@@ -47,6 +47,10 @@ class Placement:
     joints: np.ndarray
     prior_z: np.ndarray
     from_fit: np.ndarray
+
+    def select(self, index: np.ndarray) -> 'Placement':
+        """Return the persons at ``index`` (indices or a boolean mask)."""
+        return Placement(*(getattr(self, field.name)[index] for field in fields(self)))
 
 
 class PoseBackend(Protocol):

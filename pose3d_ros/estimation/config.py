@@ -66,17 +66,65 @@ class EstimatorConfig:
         0.5, 'A detection from a later view is dropped when its box covers more than this '
              'fraction of an earlier kept one (or the reverse).', low=0.0, high=1.0,
         runtime=True)
+    hog_detectors: str = setting(
+        'people_64x128', "OpenCV's HOG pedestrian detectors, computed in torch on the "
+                         'device, that propose people by their silhouette (no face needed): '
+                         'people_64x128 (Dalal-Triggs, INRIA), daimler_48x96 (smaller '
+                         'people), both, or none.', choices=('none', 'people_64x128',
+                                                             'daimler_48x96', 'both'),
+        runtime=True)
+    hog_min_score: float = setting(0.0, 'HOG windows scoring at least this SVM margin are '
+                                        'proposed (OpenCV: 0).', low=-5.0, high=5.0,
+                                   runtime=True)
+    hog_scale_step: float = setting(1.2, "Scale between the HOG pyramid's levels (OpenCV: "
+                                         '1.05; larger is faster, coarser).', low=1.01,
+                                    high=2.0, runtime=True)
+    hog_upscale: float = setting(1.0, 'The image is enlarged this many times before the HOG '
+                                      'pyramid: 2 finds people half the window tall (48 or '
+                                      '64 px), at four times the cost.', low=1.0, high=4.0,
+                                 runtime=True)
+    hog_runtime: str = setting(
+        'auto', 'What computes the HOG windows: torch (on the device), opencv (the CPU) or '
+                'auto (opencv on the CPU, where it is faster; torch on CUDA).',
+        choices=('auto', 'torch', 'opencv'))
     max_persons: int = setting(10, 'At most this many persons per image, best detector '
                                    'scores first.', low=1, high=100, runtime=True)
     min_pose_presence: float = setting(0.5, "Landmark network's pose-presence threshold "
                                             '(MediaPipe: 0.5).', low=0.0, high=1.0,
                                        runtime=True)
+    min_box_pose_presence: float = setting(
+        0.9, 'Pose presence a person proposed only as a box (near field, HOG) needs: a box '
+             "carries no face, the evidence the detector's proposals bring (measured: 0.96 "
+             'or more for nearly every real person, 0.5 to 0.9 for most false ones).',
+        low=0.0, high=1.0, runtime=True)
     min_visible_landmarks: int = setting(
         4, 'A person needs at least this many visible landmarks inside the image; fewer '
            'cannot be placed in 3D.', low=0, high=33, runtime=True)
-    duplicate_distance: float = setting(
-        0.1, 'Two skeletons closer than this fraction of the region side (mean landmark '
-             'distance) are one person.', low=0.0, high=1.0, runtime=True)
+    duplicate_similarity: float = setting(
+        0.5, 'Two skeletons this alike (OKS-like similarity of their mutually visible '
+             'landmarks, 1: identical) are one person, however their regions overlap.',
+        low=0.0, high=1.0, runtime=True)
+    near_field_scale: float = setting(
+        0.0, 'Near-field search: squares of this side, a fraction of the image height, '
+             'half-overlapping over the image, looked at by the landmark network for people '
+             'too close or too cut by the frame for a detector; 0: off.', low=0.0, high=2.0,
+        runtime=True)
+    max_distance_ratio: float = setting(
+        2.0, "Verifier: a person's fitted distance and the size prior's (a region covers "
+             'about 2 m of the world) may differ by at most this factor either way.',
+        low=1.0, high=100.0, runtime=True)
+    max_reprojection_error: float = setting(
+        0.1, "Verifier: the placed skeleton's projection may miss the 2D landmarks by at "
+             'most this fraction of the region side (mean over visible joints).', low=0.0,
+        high=1.0, runtime=True)
+    min_body_extent: float = setting(
+        0.3, "Verifier: a person's landmarks must span at least this fraction of their "
+             'region side (a whole person spans about 0.7).', low=0.0, high=1.0,
+        runtime=True)
+    min_body_support: float = setting(
+        0.6, "Verifier: the landmark network's person segmentation must average at least "
+             "this at the person's shoulders and hips (about 1 for a person; low for a "
+             "skeleton drawn on someone else's limb).", low=0.0, high=1.0, runtime=True)
     root_prior_strength: float = setting(
         1.0, 'Weight of the 3DMPPE distance prior in the metric root fit (1: its nominal 25 % '
              'spread; 0: the joints alone).', low=0.0, high=100.0, runtime=True)

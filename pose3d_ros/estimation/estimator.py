@@ -6,32 +6,37 @@ Top-down as 3DMPPE (Moon et al. 2019), on the bundled BlazePose GHUM 3D networks
 1. ``preprocess``: upload the uint8 image once; each proposal source prepares its input
    (:mod:`.proposals`: the detector's views cropped to 224 x 224 in one batched
    ``grid_sample`` on the device).
-2. ``propose`` (DetectNet): each source proposes candidate regions (the detector: one
-   forward over all views, SSD decoding, weighted NMS per view, merge across views), and
-   a tracked stream adds the regions its persons' landmarks give.
-3. ``landmarks`` (PoseNet): one rotated square region per candidate, all cropped to
-   256 x 256 in one batch; one landmark forward; decoding, heatmap refinement, projection
-   to image pixels, world landmarks rotated to camera axes; weak poses and duplicates
-   dropped.
+2. ``propose`` (DetectNet): each source proposes candidates (the detector: one forward
+   over all views, SSD decoding, weighted NMS per view, merge across views; the sources
+   that need no face propose boxes), and a tracked stream adds the regions its persons'
+   landmarks give.
+3. ``landmarks`` (PoseNet): one rotated square region per candidate (a box's refined once
+   from its first landmarks), all cropped to 256 x 256 in one batch; one landmark
+   forward; decoding, heatmap refinement, projection to image pixels, world landmarks
+   rotated to camera axes; weak poses and duplicate skeletons dropped.
 4. ``place`` (RootNet): the pose backend (:mod:`.backends`) gives each person's metric
-   skeleton in the camera optical frame.
+   skeleton in the camera optical frame; the verifier (:mod:`.verifier`) keeps the
+   physically plausible ones.
 5. ``postprocess``: one :class:`~.result.Person` per person, in numpy.
 
-Each stage is timed (``FrameResult.timings_ms``). Nothing here imports rclpy.
+Each stage is timed (``FrameResult.timings_ms``), and each proposal source's part of the
+first two (``FrameResult.source_timings_ms``). Nothing here imports rclpy.
 """
 
-from typing import Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 import torch
 
 from .backends import BACKENDS, inside_image, Placement
 from .config import EstimatorConfig
-from .landmarks import decode_landmarks, duplicate_mask, KeptPersons, regions_from_keypoints
-from .proposals import DetectorViews, Proposals
-from .regions import crop
+from .landmarks import (decode_landmarks, duplicate_mask, KeptPersons, Landmarks,
+                        regions_from_keypoints)
+from .proposals import Proposals, SOURCES
+from .regions import crop, Regions
 from .result import FrameResult, Person
 from .timing import stage
+from .verifier import verify
 from ..geometry import boxes
 from ..geometry.camera import CameraModel
 from ..models.blazepose import POSE_DETECTION, POSE_LANDMARK_FULL, VISIBILITY_THRESHOLD
@@ -83,7 +88,7 @@ class PoseEstimator:
         #: The runtime the networks run in: ``'torch'`` or ``'litert'``.
         self.runtime: str = self.detector.name
         #: Where candidate regions come from (:mod:`.proposals`).
-        self.sources = (DetectorViews(self.detector, self.device),)
+        self.sources = {name: make(self.detector, self.device) for name, make in SOURCES.items()}
         #: What places the kept persons in metres (:mod:`.backends`).
         self.backend = BACKENDS[config.pose_backend](config, self.device, self.dtype)
 
@@ -128,18 +133,23 @@ class PoseEstimator:
         if (camera.width, camera.height) != (width, height):
             raise ValueError(f'image is {width} x {height} but the camera model is '
                              f'{camera.width} x {camera.height}')
-        config, timings = self.config, {}
-        sources = self.sources if detect else ()
+        config, timings, source_timings = self.config, {}, {}
+        sources = self.sources if detect else {}
         with torch.inference_mode():
             with stage(timings, 'preprocess', self.device):
                 pixels = np.require(rgb, requirements='CW')  # read-only buffers are copied
                 # Uploaded once as uint8, made planar on the device (planar sampling is faster).
                 image = torch.from_numpy(pixels).to(self.device).permute(2, 0, 1).contiguous()
                 image = image.float()
-                prepared = [source.prepare(image, config) for source in sources]
+                prepared = {}
+                for name, source in sources.items():
+                    with stage(source_timings, name, self.device):
+                        prepared[name] = source.prepare(image, config)
             with stage(timings, 'propose', self.device):
-                proposals = [source.propose(inputs, config)
-                             for source, inputs in zip(sources, prepared)]
+                proposals = []
+                for name, source in sources.items():
+                    with stage(source_timings, name, self.device):
+                        proposals.append(source.propose(prepared[name], config))
                 if seeds is not None and len(seeds):
                     proposals.append(Proposals(
                         torch.as_tensor(seeds, dtype=image.dtype,
@@ -151,10 +161,12 @@ class PoseEstimator:
             with stage(timings, 'landmarks', self.device):
                 kept = self._landmarks(image, candidates, camera, config)
             with stage(timings, 'place', self.device):
-                kept, placement = self.backend.place(image, kept, camera, config)
+                kept, placement = verify(*self.backend.place(image, kept, camera, config),
+                                         camera, self.joint_set, config)
             with stage(timings, 'postprocess', self.device):
                 persons = self._persons(kept, placement, camera)
-        return FrameResult((width, height), camera, persons, timings)
+        return FrameResult((width, height), camera, persons, timings,
+                           source_timings_ms=source_timings)
 
     def warm_up(self, width: int = 640, height: int = 480) -> None:
         """
@@ -174,42 +186,64 @@ class PoseEstimator:
         """
         Run the landmark network on every candidate; drop weak poses and duplicates.
 
+        A region built from a box is refined once: the landmarks of its first crop give
+        the region the network then looks at, as the next frame's region in a stream.
+        Such a person needs ``min_box_pose_presence``: a box carries no face, the evidence
+        the detector's proposals bring.
+
+        Of two skeletons of one person (:func:`~.landmarks.duplicate_mask`), the one with
+        the higher pose presence plus proposal score is kept: presence says how surely the
+        network sees a person, and of two equally sure answers a detection's region, made
+        for the person, beats a box source's generic one.
+
         With lens distortion the regions live in the ideal pinhole camera's pixels and each
         crop samples the distorted image through :meth:`CameraModel.distort`, so the
         network sees an undistorted person. Returns the kept persons, copied to the host
         in one transfer: the later stages run in NumPy.
         """
-        keypoints, scores = candidates.keypoints, candidates.scores
+        keypoints, scores, refine = candidates.keypoints, candidates.scores, candidates.refine
         to_source = None
         if camera.distorted and len(keypoints):
             fx, fy, cx, cy = camera.intrinsics
             pinhole = camera.normalised(keypoints.double().cpu().numpy()) * [fx, fy] + [cx, cy]
             keypoints = torch.from_numpy(pinhole).to(keypoints)
             to_source = camera.distort
+        if refine.any():
+            first = self._landmark_network(image, regions_from_keypoints(keypoints[refine]),
+                                           to_source)
+            keypoints = keypoints.clone()
+            keypoints[refine] = first.alignment
         regions = regions_from_keypoints(keypoints)
-        size = POSE_LANDMARK_FULL.input_size[0]
-        crops = crop(image, regions, size, 'border', to_source)
-        if len(regions):
-            outputs = self.landmarker(POSE_LANDMARK_FULL.to_input(crops))
-            raw, flag, _, heatmaps, world = (output.float() for output in outputs)
-        else:  # the networks reject empty batches; decode an empty set instead
-            raw, flag = crops.new_zeros((0, 195)), crops.new_zeros((0, 1))
-            heatmaps, world = crops.new_zeros((0, 39, 64, 64)), crops.new_zeros((0, 117))
-        landmarks = decode_landmarks(raw, flag, heatmaps, world, regions, size)
+        landmarks = self._landmark_network(image, regions, to_source)
         delivered = camera.distort(landmarks.pixels.double())
         inside = inside_image(delivered, camera)
-        visible = ((landmarks.visibility >= VISIBILITY_THRESHOLD) & inside).sum(-1)
-        keep = (landmarks.pose_score >= config.min_pose_presence) & \
-            (visible >= config.min_visible_landmarks)
+        visible = (landmarks.visibility >= VISIBILITY_THRESHOLD) & inside
+        presence = torch.where(refine, config.min_box_pose_presence, config.min_pose_presence)
+        keep = (landmarks.pose_score >= presence) & \
+            (visible.sum(-1) >= config.min_visible_landmarks)
         if keep.any():
             keep[keep.clone()] = duplicate_mask(
-                landmarks.pixels[keep], regions.sides[keep], scores[keep],
-                config.duplicate_distance)
+                landmarks.pixels[keep], visible[keep], regions.sides[keep],
+                (landmarks.pose_score + scores)[keep], config.duplicate_similarity)
         return KeptPersons.to_host(
             keep, pixels=landmarks.pixels, delivered=delivered, world=landmarks.world,
             visibility=landmarks.visibility, inside=inside,
             alignment=camera.distort(landmarks.alignment.double()), sides=regions.sides,
-            scores=scores)
+            scores=scores, body_support=landmarks.body_support)
+
+    def _landmark_network(self, image: torch.Tensor, regions: Regions,
+                          to_source: Optional[Callable]) -> Landmarks:
+        """Crop every region to 256 x 256 in one batch, run the network once and decode."""
+        size = POSE_LANDMARK_FULL.input_size[0]
+        crops = crop(image, regions, size, 'border', to_source)
+        if len(regions):
+            outputs = self.landmarker(POSE_LANDMARK_FULL.to_input(crops))
+            raw, flag, segmentation, heatmaps, world = (output.float() for output in outputs)
+        else:  # the networks reject empty batches; decode an empty set instead
+            raw, flag = crops.new_zeros((0, 195)), crops.new_zeros((0, 1))
+            segmentation = crops.new_zeros((0, 1, size, size))
+            heatmaps, world = crops.new_zeros((0, 39, 64, 64)), crops.new_zeros((0, 117))
+        return decode_landmarks(raw, flag, segmentation, heatmaps, world, regions, size)
 
     def _persons(self, kept: KeptPersons, placement: Placement,
                  camera: CameraModel) -> Tuple[Person, ...]:

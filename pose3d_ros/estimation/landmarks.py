@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from .regions import crop_to_image, normalise_angle, Regions
-from ..models.blazepose import AUX_ROI_LANDMARKS, NUM_LANDMARKS, NUM_NETWORK_LANDMARKS
+from ..models.blazepose import (AUX_ROI_LANDMARKS, NUM_LANDMARKS, NUM_NETWORK_LANDMARKS,
+                                TORSO_LANDMARKS)
 
 #: The region is the circle through the full-body scale point, enlarged by this factor.
 REGION_SCALE = 1.25
@@ -24,6 +25,12 @@ REGION_SCALE = 1.25
 #: confidence for a landmark to be moved to the window's weighted centre.
 HEATMAP_KERNEL = 7
 HEATMAP_MIN_CONFIDENCE = 0.5
+
+#: Landmark distances in :func:`skeleton_similarity` are measured in this fraction of the
+#: region side (the per-keypoint constant of COCO's OKS, one for all landmarks).
+SIMILARITY_SPREAD = 0.1
+#: Two skeletons sharing fewer visible landmarks are compared over all of them.
+MIN_SHARED_LANDMARKS = 4
 
 
 def regions_from_keypoints(keypoints: torch.Tensor, scale: float = REGION_SCALE) -> Regions:
@@ -60,6 +67,9 @@ class Landmarks:
     alignment
         (N, 2, 2) image pixels of the two auxiliary landmarks (hip centre and full-body
         scale point) MediaPipe uses to place the next region.
+    body_support
+        (N,) how much the network's person segmentation covers its own torso landmarks
+        (shoulders and hips): the mean segmentation probability there, in [0, 1].
 
     """
 
@@ -69,6 +79,24 @@ class Landmarks:
     pose_score: torch.Tensor
     world: torch.Tensor
     alignment: torch.Tensor
+    body_support: torch.Tensor
+
+
+def body_support(segmentation: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:
+    """
+    Return the mean person-segmentation probability at each crop's torso landmarks.
+
+    ``segmentation`` (N, 1, S, S) logits over the crop; ``xy`` (N, 33, 2) landmarks as
+    fractions of the crop. Returns (N,) in [0, 1]; a torso landmark outside the crop reads 0.
+    """
+    height, width = segmentation.shape[-2:]
+    torso = xy[:, list(TORSO_LANDMARKS)]
+    col = torch.floor(torso[..., 0] * width).long()
+    row = torch.floor(torso[..., 1] * height).long()
+    inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
+    index = row.clamp(0, height - 1) * width + col.clamp(0, width - 1)
+    probability = torch.sigmoid(torch.gather(segmentation.flatten(1), 1, index))
+    return (probability * inside).mean(-1)
 
 
 def refine_with_heatmaps(xy: torch.Tensor, heatmaps: torch.Tensor,
@@ -120,8 +148,9 @@ def refine_with_heatmaps(xy: torch.Tensor, heatmaps: torch.Tensor,
     return torch.where(move[..., None], refined, xy)
 
 
-def decode_landmarks(raw: torch.Tensor, pose_flag: torch.Tensor, heatmaps: torch.Tensor,
-                     world: torch.Tensor, regions: Regions, crop_size: int) -> Landmarks:
+def decode_landmarks(raw: torch.Tensor, pose_flag: torch.Tensor, segmentation: torch.Tensor,
+                     heatmaps: torch.Tensor, world: torch.Tensor, regions: Regions,
+                     crop_size: int) -> Landmarks:
     """
     Decode the landmark network's outputs for N crops into image and world landmarks.
 
@@ -131,6 +160,8 @@ def decode_landmarks(raw: torch.Tensor, pose_flag: torch.Tensor, heatmaps: torch
         (N, 195) landmarks: 39 x (x, y, z, visibility logit, presence logit), crop pixels.
     pose_flag
         (N, 1) pose presence probability.
+    segmentation
+        (N, 1, 256, 256) person segmentation logits over the crop.
     heatmaps
         (N, 39, 64, 64) heatmap logits.
     world
@@ -154,38 +185,58 @@ def decode_landmarks(raw: torch.Tensor, pose_flag: torch.Tensor, heatmaps: torch
                            sin * local[..., 0] + cos * local[..., 1], local[..., 2]], -1)
     return Landmarks(pixels[:, :NUM_LANDMARKS], torch.sigmoid(points[..., 3]),
                      torch.sigmoid(points[..., 4]), pose_flag[:, 0], rotated,
-                     pixels[:, list(AUX_ROI_LANDMARKS)])
+                     pixels[:, list(AUX_ROI_LANDMARKS)],
+                     body_support(segmentation, xy[:, :NUM_LANDMARKS]))
 
 
-def duplicate_mask(pixels: torch.Tensor, sides: torch.Tensor, scores: torch.Tensor,
-                   max_distance: float) -> torch.Tensor:
+def skeleton_similarity(pixels: torch.Tensor, visible: torch.Tensor,
+                        sides: torch.Tensor) -> torch.Tensor:
     """
-    Flag persons whose skeleton repeats a higher-scoring person's skeleton.
+    Return how alike every two skeletons are, OKS-like, over their mutually visible landmarks.
 
-    Two skeletons are the same person when the mean distance between their corresponding
-    landmarks is below ``max_distance`` times the smaller region side.
+    ``exp(-d**2 / (2 (SIMILARITY_SPREAD s)**2))`` averaged over the landmarks both persons
+    show, ``d`` the landmarks' distance and ``s`` the smaller region side: 1 for the same
+    skeleton, about 0.6 at a mean distance of a tenth of the region, near 0 for two people
+    standing side by side however much their regions overlap. Pairs with fewer than
+    ``MIN_SHARED_LANDMARKS`` landmarks in common are compared over all 33.
 
     Parameters
     ----------
     pixels
         (N, 33, 2) image landmarks.
+    visible
+        (N, 33) bool, landmarks visible inside the image.
     sides
-        (N,) region sides in pixels.
-    scores
-        (N,) ranking score; the higher one of a duplicate pair is kept.
-    max_distance
-        Threshold as a fraction of the region side.
+        (N,) region sides, pixels.
 
     Returns
     -------
     torch.Tensor
-        (N,) bool, True for persons to keep.
+        (N, N) similarities in [0, 1].
 
     """
-    order = torch.argsort(scores, descending=True)
-    distance = (pixels[order, None] - pixels[None, order]).norm(dim=-1).mean(-1)
-    scale = torch.minimum(sides[order, None], sides[None, order])
-    same = distance < max_distance * scale
+    distance = (pixels[:, None] - pixels[None]).norm(dim=-1)  # (N, N, 33)
+    scale = torch.minimum(sides[:, None], sides[None]) * SIMILARITY_SPREAD
+    alike = torch.exp(-distance ** 2 / (2 * scale[..., None] ** 2))
+    shared = (visible[:, None] & visible[None]).to(alike.dtype)
+    few = shared.sum(-1, keepdim=True) < MIN_SHARED_LANDMARKS
+    weights = torch.where(few, torch.ones_like(shared), shared)
+    return (alike * weights).sum(-1) / weights.sum(-1)
+
+
+def duplicate_mask(pixels: torch.Tensor, visible: torch.Tensor, sides: torch.Tensor,
+                   ranking: torch.Tensor, min_similarity: float) -> torch.Tensor:
+    """
+    Flag persons whose skeleton repeats a better-ranked person's skeleton.
+
+    Two persons are one when their :func:`skeleton_similarity` reaches ``min_similarity``,
+    whichever sources or views proposed them and however their regions overlap; the one
+    with the higher ``ranking`` (N,) is kept. ``pixels`` (N, 33, 2), ``visible`` (N, 33)
+    and ``sides`` (N,) as for :func:`skeleton_similarity`. Returns (N,) bool, True for
+    persons to keep.
+    """
+    order = torch.argsort(ranking, descending=True)
+    same = skeleton_similarity(pixels[order], visible[order], sides[order]) >= min_similarity
     keep_sorted = torch.ones(len(order), dtype=torch.bool, device=pixels.device)
     for index in range(len(order)):
         if keep_sorted[index]:
@@ -207,7 +258,9 @@ class KeptPersons:
     hip-centred, camera axes (x right, y down, z forward); ``visibility`` (N, 33) in
     [0, 1]; ``inside`` (N, 33) 1 where the delivered landmark lies inside the image, else
     0; ``alignment`` (N, 2, 2) the region keypoints for the next frame, delivered-image
-    pixels; ``sides`` (N,) region sides, pinhole pixels; ``scores`` (N,) their scores.
+    pixels; ``sides`` (N,) region sides, pinhole pixels; ``scores`` (N,) their proposals'
+    scores; ``body_support`` (N,) the landmark network's segmentation at the torso
+    landmarks (:func:`body_support`).
     """
 
     pixels: np.ndarray
@@ -218,6 +271,7 @@ class KeptPersons:
     alignment: np.ndarray
     sides: np.ndarray
     scores: np.ndarray
+    body_support: np.ndarray
 
     @staticmethod
     def to_host(keep: torch.Tensor, **values: torch.Tensor) -> 'KeptPersons':

@@ -88,6 +88,9 @@ class FrameResult:
         Persons, best detector score first (by track id when tracking).
     timings_ms
         Milliseconds per estimator stage.
+    source_timings_ms
+        Milliseconds each proposal source took of the ``preprocess`` and ``propose``
+        stages, by source name (empty when the sources did not run).
     detected
         Whether the proposal sources ran (False: only landmark-driven regions, when
         tracking).
@@ -101,6 +104,7 @@ class FrameResult:
     camera: CameraModel
     persons: Tuple[Person, ...]
     timings_ms: Dict[str, float] = field(default_factory=dict)
+    source_timings_ms: Dict[str, float] = field(default_factory=dict)
     detected: bool = True
     warnings: Tuple[str, ...] = ()
 

@@ -20,25 +20,33 @@ from .regions import crop_to_image, Regions
 from ..geometry.boxes import overlap
 
 
+def squares(width: int, height: int, side: float,
+            overlap_fraction: float) -> Tuple[Tuple[float, float], ...]:
+    """
+    Return the centres (u, v) of squares of ``side`` pixels covering a width x height image.
+
+    Squares are spaced evenly, row by row, so that neighbours overlap by at least
+    ``overlap_fraction`` of their side; a square larger than the image along an axis is
+    centred on it.
+    """
+    stride = side * (1.0 - overlap_fraction)
+    starts = []
+    for extent in (width, height):
+        count = max(1, math.ceil((extent - side) / stride - 1e-9) + 1)
+        if extent <= side:
+            starts.append([(extent - side) / 2.0])
+        else:
+            starts.append([(extent - side) * i / (count - 1) for i in range(count)])
+    return tuple((x + side / 2.0, y + side / 2.0) for y in starts[1] for x in starts[0])
+
+
 @functools.lru_cache(maxsize=16)
 def _layout(width: int, height: int, grids: Tuple[int, ...],
             overlap_fraction: float) -> Tuple[Tuple[float, float, float, int], ...]:
     """Return each view's centre u, v, side (pixels) and grid; see :func:`view_regions`."""
     long_side = max(width, height)
-    views = []
-    for grid in grids:
-        side = long_side / grid
-        stride = side * (1.0 - overlap_fraction)
-        starts = []
-        for extent in (width, height):
-            count = max(1, math.ceil((extent - side) / stride - 1e-9) + 1)
-            if extent <= side:
-                starts.append([(extent - side) / 2.0])
-            else:
-                starts.append([(extent - side) * i / (count - 1) for i in range(count)])
-        views += [(x + side / 2.0, y + side / 2.0, side, grid)
-                  for y in starts[1] for x in starts[0]]
-    return tuple(views)
+    return tuple((u, v, long_side / grid, grid) for grid in grids
+                 for u, v in squares(width, height, long_side / grid, overlap_fraction))
 
 
 @functools.lru_cache(maxsize=16)
@@ -50,9 +58,8 @@ def view_regions(width: int, height: int, grids: Tuple[int, ...], overlap_fracti
     Built once per image size and settings (a stream keeps its size): callers must not
     modify the returned tensors.
 
-    Squares of one grid are spaced evenly so that neighbours overlap by at least
-    ``overlap_fraction`` of their side; a square larger than the image along an axis is
-    centred on it. So grid 1 is one square, the centred letterbox of side
+    Squares of one grid overlap by at least ``overlap_fraction`` of their side
+    (:func:`squares`). So grid 1 is one square, the centred letterbox of side
     ``max(width, height)`` that MediaPipe's detector sees.
     """
     layout = _layout(width, height, grids, overlap_fraction)

@@ -1,1 +1,1 @@
-"""Evaluation: physics, MediaPipe agreement, synthetic clips and crowds, 3D pose errors."""
+"""Evaluation: recall on labelled photographs and composites, physics, MediaPipe agreement."""

@@ -4,19 +4,22 @@ Who is found in real photographs: hand-made labels, matching, recall and precisi
 The labels (``people_labels.json`` beside this module) give every person's box in the
 sample photographs (:mod:`pose3d_ros.samples`) with what makes a person hard to find:
 which way they face, whether the frame cuts them, whether another person hides part of
-them, and their height in pixels. :func:`match` pairs the persons an estimator found with
-the labelled ones; :func:`summarise` counts recall per category and per source, and
-precision per source (``bench/recall.py`` prints them).
+them, whether they stand next to another person, and their height in pixels.
+:func:`match` pairs the persons an estimator found with the labelled ones;
+:func:`summarise` counts recall per category and per source, and precision per source
+(``bench/recall.py`` prints them, for these photographs and for the composites of
+:mod:`.composites`).
 """
 
 from dataclasses import dataclass
 import json
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 
 import numpy as np
 
 from ..geometry.boxes import overlap
+from ..samples import read_rgb
 
 LABELS = Path(__file__).with_name('people_labels.json')
 
@@ -32,12 +35,18 @@ SMALL_PX = 100.0
 
 @dataclass(frozen=True)
 class LabelledPerson:
-    """One labelled person: ``box`` (4,) x0, y0, x1, y1 pixels, and what makes them hard."""
+    """
+    One labelled person: ``box`` (4,) x0, y0, x1, y1 pixels, and what makes them hard.
+
+    ``beside``: standing next to another person at about the same distance, their boxes
+    touching or overlapping.
+    """
 
     box: Tuple[float, float, float, float]
     facing: str
     truncated: bool
     occluded: bool
+    beside: bool = False
 
     @property
     def height_px(self) -> float:
@@ -63,6 +72,7 @@ CATEGORIES: Dict[str, Callable[[LabelledPerson], bool]] = {
     'back': lambda p: p.facing == 'back',
     'truncated': lambda p: p.truncated,
     'occluded': lambda p: p.occluded,
+    'side by side': lambda p: p.beside,
     f'under {SMALL_PX:g} px': lambda p: p.height_px < SMALL_PX,
 }
 
@@ -79,10 +89,18 @@ def load_labels(path: Path = LABELS) -> Tuple[LabelledImage, ...]:
             if not (x1 > x0 and y1 > y0) or person['facing'] not in FACINGS:
                 raise ValueError(f'{entry["name"]}: bad label {person}')
             persons.append(LabelledPerson((x0, y0, x1, y1), person['facing'],
-                                          bool(person['truncated']), bool(person['occluded'])))
+                                          bool(person['truncated']), bool(person['occluded']),
+                                          bool(person['beside'])))
         images.append(LabelledImage(entry['name'], entry['source'], tuple(persons),
                                     tuple(tuple(box) for box in entry['ignore'])))
     return tuple(images)
+
+
+def photographs(directory: Path, path: Path = LABELS
+                ) -> Iterator[Tuple[str, str, np.ndarray, LabelledImage]]:
+    """Yield (name, source, (H, W, 3) uint8 RGB, labels) of each labelled photograph."""
+    for image in load_labels(path):
+        yield image.name, image.source, read_rgb(Path(directory) / image.name), image
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,7 @@ MODEL_FILES = tuple(network.file for network in NETWORKS)
 NUM_LANDMARKS = 33  # body landmarks; the network outputs 39 (33 body, 2 ROI auxiliaries, 4 unused)
 NUM_NETWORK_LANDMARKS = 39
 AUX_ROI_LANDMARKS = (33, 34)  # hip centre and full-body scale point, used for tracking ROIs
+TORSO_LANDMARKS = (11, 12, 23, 24)  # shoulders and hips
 #: A landmark at least this likely visible counts as seen (MediaPipe's threshold): for
 #: placing, tracking, depth fusion and drawing alike.
 VISIBILITY_THRESHOLD = 0.5

@@ -18,6 +18,11 @@ from builtin_interfaces.msg import Time
 import cv2
 from diagnostic_msgs.msg import DiagnosticStatus
 import numpy as np
+from pose3d_ros.estimation.config import EstimatorConfig
+from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.evaluation.composites import composites
+from pose3d_ros.evaluation.recall import match
+from pose3d_ros.geometry import boxes
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.models.blazepose import LANDMARK_NAMES
 from pose3d_ros.node import messages
@@ -47,6 +52,8 @@ FRAME = 'cam_optical'
 FILE_CHANGES = {'reliable_input': True, 'max_persons': 7, 'marker_scale': 0.06,
                 'min_joint_visibility': 0.4, 'use_depth': True}
 ANSWER_TIMEOUT_S = 60.0
+#: The composite with a person BlazePose's detector alone misses.
+FACELESS_SCENE = 'street-pair'
 _STAMPS = iter(range(1000, 100000))
 
 
@@ -221,6 +228,33 @@ def test_person_keeps_its_track_id_across_frames(client: tuple, photo: tuple) ->
         assert {m.id for m in markers} == set(cloud['person_id'].tolist())
         ids.append(int(cloud['person_id'][0]))
     assert len(set(ids)) == 1 and ids[0] >= 1, ids  # track ids start at 1
+
+
+def test_a_person_the_face_detector_misses_is_found(client: tuple, sample_dir: Path,
+                                                    model_dir: Path) -> None:
+    # Two real people side by side in a street, one partly hidden: BlazePose's detector
+    # alone finds one.
+    scene = next(c for c in composites(sample_dir, model_dir)
+                 if c.labels.name == FACELESS_SCENE)
+    height, width = scene.rgb.shape[:2]
+    camera = CameraModel.from_hfov(width, height, 60.0)
+    detector_only = PoseEstimator(EstimatorConfig(
+        device='cpu', model_dir=str(model_dir), near_field_scale=0.0, hog_detectors='none'))
+    alone = match(np.array([p.bbox for p in detector_only(scene.rgb, camera).persons]
+                           ).reshape(-1, 4), scene.labels)
+    stamp = header()
+    answer = request(client, messages.image_message(stamp, scene.rgb),
+                     messages.camera_info_message(stamp, camera))
+    # Each published skeleton's joints, projected, span the person's box in the image.
+    cloud = np.frombuffer(bytes(answer.messages['skeletons'].data), dtype=np.dtype(
+        [('xyz', '<f4', 4), ('person_id', '<u4'), ('joint_id', '<u4')]))
+    fx, fy, cx, cy = camera.intrinsics
+    pixels = cloud['xyz'][:, :2] / cloud['xyz'][:, 2:3] * [fx, fy] + [cx, cy]
+    found = np.array([np.concatenate([pixels[cloud['person_id'] == i].min(0),
+                                      pixels[cloud['person_id'] == i].max(0)])
+                      for i in np.unique(cloud['person_id'])]).reshape(-1, 4)
+    by_node = match(boxes.clip(found, width, height), scene.labels)
+    assert len(by_node.hits) > len(alone.hits) and by_node.false_alarms == (), (by_node, alone)
 
 
 def test_debug_image_only_while_subscribed(client: tuple, photo: tuple) -> None:

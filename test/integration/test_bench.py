@@ -6,8 +6,9 @@ import subprocess
 import sys
 
 ROOT = Path(__file__).resolve().parents[2]
-IMPLS = {'torch-cpu', 'litert-cpu', 'torch-cuda-fp32', 'torch-cuda-fp16'}
-STAGES = {'detector', 'landmarks', 'root', 'pipeline', 'node'}
+IMPLS = {'torch-cpu', 'litert-cpu', 'torch-cpu-detector-only', 'torch-cuda-fp32',
+         'torch-cuda-fp16'}
+STAGES = {'detector', 'landmarks', 'root', 'source', 'pipeline', 'node'}
 
 
 #: Run a script with ROS 2's Python packages unimportable, as on a machine without ROS 2.
@@ -37,8 +38,12 @@ def test_quick_benchmark_writes_its_records(tmp_path: Path) -> None:
         assert record['impl'] in IMPLS and record['stage'] in STAGES
         assert record['resolution'] == '640x480' and record['persons'] in (1, 5)
         assert 0 < record['ms'] <= record['p90_ms']
-    found = {r['persons']: r['found'] for r in records if r['stage'] == 'pipeline'}
-    assert found == {1: 1, 5: 5}  # the crowds hold the people they claim
+    found = {(r['impl'], r['persons']): r['found'] for r in records if r['stage'] == 'pipeline'}
+    assert set(found.values()) == {1, 5} and all(  # the crowds hold the people they claim
+        count == persons for (_, persons), count in found.items())
+    sources = {r['source'] for r in records if r['stage'] == 'source' and r['impl'] == 'torch-cpu'}
+    assert sources == {'detector', 'near_field', 'hog'}
+    assert '| detector ms | near_field ms | hog ms | landmarks + verifier ms |' in run.stdout
 
 
 def test_where_time_goes_prints_stages_operators_and_output_costs() -> None:
@@ -64,3 +69,13 @@ def test_where_time_goes_prints_stages_operators_and_output_costs() -> None:
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert 'Self CPU time total' in run.stdout and 'node outputs: skipped' in run.stdout
+
+
+def test_hog_benchmark_times_both_engines(sample_dir) -> None:
+    run = subprocess.run([sys.executable, str(ROOT / 'bench' / 'hog.py'), '--repeats', '1'],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = [line for line in run.stdout.splitlines()
+            if line.startswith('| people_64x128') or line.startswith('| daimler_48x96')]
+    assert len(rows) == 2 * 3 * 2
+    assert all(float(row.split('|')[-2]) > 0 for row in rows)

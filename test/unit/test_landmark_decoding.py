@@ -3,8 +3,10 @@
 import math
 
 import numpy as np
+from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.landmarks import (
-    decode_landmarks, duplicate_mask, refine_with_heatmaps, regions_from_keypoints)
+    body_support, decode_landmarks, duplicate_mask, refine_with_heatmaps, regions_from_keypoints,
+    skeleton_similarity)
 from pose3d_ros.estimation.regions import Regions
 from pose3d_ros.models.joint_sets import BLAZEPOSE_33, COCO_17, HUMAN36M_17, JOINT_SETS, MUCO_21
 import pytest
@@ -54,8 +56,10 @@ def test_decode_projects_and_rotates() -> None:
     heatmaps = torch.full((1, 39, 64, 64), -20.0)  # no refinement
     region = Regions(torch.tensor([[100.0, 100.0]]), torch.tensor([256.0]),
                      torch.tensor([math.pi / 2]))
-    landmarks = decode_landmarks(raw.reshape(1, -1), torch.tensor([[0.9]]), heatmaps,
-                                 world.reshape(1, -1), region, 256)
+    segmentation = torch.full((1, 1, 256, 256), -20.0)
+    segmentation[0, 0, 60:70, 120:136] = 20.0  # the person's mask where the landmarks are
+    landmarks = decode_landmarks(raw.reshape(1, -1), torch.tensor([[0.9]]), segmentation,
+                                 heatmaps, world.reshape(1, -1), region, 256)
     assert landmarks.pixels.shape == (1, 33, 2) and landmarks.world.shape == (1, 33, 3)
     # Crop offset (0, -64) turned by +90 degrees lands 64 px to the right of the centre.
     np.testing.assert_allclose(landmarks.pixels[0, 0].numpy(), [164.0, 100.0], atol=1e-4)
@@ -64,14 +68,51 @@ def test_decode_projects_and_rotates() -> None:
     assert landmarks.presence[0, 0].item() > 0.99 and landmarks.pose_score.tolist() == [
         pytest.approx(0.9)]
     assert landmarks.alignment.shape == (1, 2, 2)
+    assert landmarks.body_support.tolist() == [pytest.approx(1.0)]
 
 
-def test_duplicates_keep_the_best_scoring_skeleton() -> None:
+def test_body_support_reads_the_segmentation_at_the_torso() -> None:
+    segmentation = torch.full((2, 1, 256, 256), -20.0)
+    segmentation[0, 0, :128] = 20.0  # the mask covers the upper half of crop 0 only
+    xy = torch.full((2, 33, 2), 0.25)
+    xy[:, 23:25, 1] = 0.75  # the hips in the lower half
+    xy[1, 11] = -0.1  # a shoulder outside crop 1 reads 0
+    np.testing.assert_allclose(body_support(segmentation, xy).numpy(), [0.5, 0.0], atol=1e-6)
+
+
+def test_duplicates_keep_the_best_ranked_skeleton() -> None:
     base = torch.rand(33, 2) * 100
     pixels = torch.stack([base, base + 2.0, base + 80.0])
-    keep = duplicate_mask(pixels, torch.tensor([200.0, 200.0, 200.0]),
-                          torch.tensor([0.7, 0.9, 0.8]), max_distance=0.1)
+    visible = torch.ones(3, 33, dtype=torch.bool)
+    keep = duplicate_mask(pixels, visible, torch.tensor([200.0, 200.0, 200.0]),
+                          torch.tensor([0.7, 0.9, 0.8]), min_similarity=0.5)
     assert keep.tolist() == [False, True, True]
+
+
+def test_side_by_side_skeletons_are_two_people_one_repeated_is_one() -> None:
+    rng = np.random.default_rng(3)
+    person = torch.from_numpy(rng.uniform([0, 0], [60, 200], (33, 2))).float()
+    beside = person + torch.tensor([45.0, 0.0])  # a shoulder's width apart: regions overlap
+    noisy = person + torch.from_numpy(rng.normal(0, 4, (33, 2))).float()
+    sides = torch.full((3,), 250.0)
+    similarity = skeleton_similarity(torch.stack([person, beside, noisy]),
+                                     torch.ones(3, 33, dtype=torch.bool), sides)
+    threshold = EstimatorConfig().duplicate_similarity
+    assert similarity[0, 1] < threshold / 2 and similarity[0, 2] > 0.8
+    np.testing.assert_allclose(similarity.diagonal().numpy(), 1.0)
+
+
+def test_similarity_counts_only_landmarks_both_show() -> None:
+    person = torch.rand(33, 2) * 100
+    other = person.clone()
+    other[15:] += 300.0  # the legs differ, but the second person shows none of them
+    visible = torch.ones(2, 33, dtype=torch.bool)
+    visible[1, 15:] = False
+    sides = torch.full((2,), 200.0)
+    assert skeleton_similarity(torch.stack([person, other]), visible, sides)[0, 1] == \
+        pytest.approx(1.0)
+    few = torch.zeros(2, 33, dtype=torch.bool)  # too few shared: all 33 are compared
+    assert skeleton_similarity(torch.stack([person, other]), few, sides)[0, 1] < 0.6
 
 
 def test_joint_sets_map_named_landmarks() -> None:

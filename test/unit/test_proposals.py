@@ -1,0 +1,68 @@
+"""Proposal sources without networks: boxes to regions, the near-field squares, concatenation."""
+
+from pose3d_ros.estimation import hog
+from pose3d_ros.estimation.config import EstimatorConfig
+from pose3d_ros.estimation.landmarks import REGION_SCALE, regions_from_keypoints
+from pose3d_ros.estimation.proposals import NearField, Proposals, SOURCES
+from pose3d_ros.estimation.views import squares
+import pytest
+import torch
+
+
+def test_a_box_gives_the_upright_region_about_it() -> None:
+    corners = torch.tensor([[100.0, 50.0, 160.0, 250.0], [0.0, 0.0, 300.0, 100.0]])
+    proposals = Proposals.from_boxes(corners, torch.tensor([0.8, 0.1]))
+    regions = regions_from_keypoints(proposals.keypoints)
+    assert regions.centres.tolist() == [[130.0, 150.0], [150.0, 50.0]]
+    # The longer side, enlarged as a detection's region is; upright.
+    assert regions.sides.tolist() == [pytest.approx(200 * REGION_SCALE),
+                                      pytest.approx(300 * REGION_SCALE)]
+    assert regions.rotations.abs().max() < 1e-6
+    assert proposals.refine.tolist() == [True, True]
+
+
+def test_only_box_regions_are_refined_after_concatenation() -> None:
+    detected = Proposals(torch.zeros(2, 2, 2), torch.ones(2))
+    boxes = Proposals.from_boxes(torch.tensor([[0.0, 0.0, 10.0, 20.0]]), torch.zeros(1))
+    both = Proposals.cat([detected, boxes])
+    assert both.refine.tolist() == [False, False, True]
+    assert both.keypoints.shape == (3, 2, 2) and both.scores.tolist() == [1.0, 1.0, 0.0]
+
+
+def test_near_field_squares_cover_the_image_half_overlapping() -> None:
+    source = NearField(torch.device('cpu'))
+    image = torch.zeros(3, 480, 640)
+    config = EstimatorConfig(near_field_scale=1.0)
+    proposals = source.propose(source.prepare(image, config), config)
+    regions = regions_from_keypoints(proposals.keypoints)
+    # Two squares of one image height, at the left and right edges: they overlap by
+    # 320 px, at least half their side.
+    assert regions.centres.tolist() == [[240.0, 240.0], [400.0, 240.0]]
+    assert proposals.scores.tolist() == [0.0, 0.0]
+    assert len(source.propose((640, 480), EstimatorConfig(near_field_scale=0.0)).scores) == 0
+    # Smaller squares: a grid over the whole image, neighbours overlapping by half or more
+    # (5 columns 100 px apart, 3 rows 120 px apart), the outer ones at the edges.
+    centres = squares(640, 480, 240.0, 0.5)
+    assert sorted({u for u, _ in centres}) == [120.0, 220.0, 320.0, 420.0, 520.0]
+    assert sorted({v for _, v in centres}) == [120.0, 240.0, 360.0] and len(centres) == 15
+
+
+def test_every_source_is_registered() -> None:
+    assert set(SOURCES) == {'detector', 'near_field', 'hog'}
+
+
+def test_hog_source_proposes_person_boxes_only_when_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    source = SOURCES['hog'](None, torch.device('cpu'))
+    blank = torch.zeros(3, 160, 96)
+    assert len(source.propose(blank, EstimatorConfig(hog_detectors='none')).scores) == 0
+    # A flat image has no gradients: every window scores the SVM's bias alone, below 0.
+    proposals = source.propose(blank, EstimatorConfig(hog_detectors='both'))
+    assert len(proposals.scores) == 0 and proposals.keypoints.shape == (0, 2, 2)
+    # A window becomes the box of the person it holds, a region refined from its landmarks.
+    window = torch.tensor([[10.0, 20.0, 74.0, 148.0]])
+    monkeypatch.setattr(hog, 'detect', lambda *args, **kwargs: (window, torch.tensor([0.0])))
+    found = source.propose(blank, EstimatorConfig(hog_detectors='people_64x128'))
+    person = hog.HOG_MODELS['people_64x128'].person_boxes(window)
+    expected = Proposals.from_boxes(person, torch.zeros(1))
+    assert found.keypoints.tolist() == expected.keypoints.tolist()
+    assert found.scores.tolist() == [0.5] and found.refine.tolist() == [True]
