@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.estimation.proposals import DETECTOR_ONLY
 from pose3d_ros.evaluation.composites import evaluated_images
 from pose3d_ros.evaluation.recall import Counts, match, missed_people, summarise
 from pose3d_ros.geometry.camera import CameraModel
@@ -39,26 +40,25 @@ SETTINGS = settings_of(EstimatorConfig, 'cli')
 
 #: The configurations ``--compare`` weighs, as changes to the options given.
 CONSIDERED: Dict[str, dict] = {
-    'detector only': {'near_field_scale': 0.0, 'hog_detectors': 'none'},
-    '+ near field': {'near_field_scale': 1.0, 'hog_detectors': 'none'},
-    '+ HOG 64x128, step 1.1': {'near_field_scale': 0.0, 'hog_detectors': 'people_64x128',
+    'detector only': DETECTOR_ONLY,
+    '+ near field': {**DETECTOR_ONLY, 'near_field': True, 'near_field_scale': 1.0},
+    '+ HOG 64x128, step 1.1': {**DETECTOR_ONLY, 'hog_detectors': 'people_64x128',
                                'hog_upscale': 1.0, 'hog_scale_step': 1.1},
-    '+ HOG 64x128, step 1.2': {'near_field_scale': 0.0, 'hog_detectors': 'people_64x128',
+    '+ HOG 64x128, step 1.2': {**DETECTOR_ONLY, 'hog_detectors': 'people_64x128',
                                'hog_upscale': 1.0, 'hog_scale_step': 1.2},
-    '+ HOG 64x128 x2, step 1.2': {'near_field_scale': 0.0, 'hog_detectors': 'people_64x128',
+    '+ HOG 64x128 x2, step 1.2': {**DETECTOR_ONLY, 'hog_detectors': 'people_64x128',
                                   'hog_upscale': 2.0, 'hog_scale_step': 1.2},
-    '+ HOG Daimler x2, step 1.2': {'near_field_scale': 0.0, 'hog_detectors': 'daimler_48x96',
+    '+ HOG Daimler x2, step 1.2': {**DETECTOR_ONLY, 'hog_detectors': 'daimler_48x96',
                                    'hog_upscale': 2.0, 'hog_scale_step': 1.2},
-    '+ HOG both x2, step 1.2': {'near_field_scale': 0.0, 'hog_detectors': 'both',
+    '+ HOG both x2, step 1.2': {**DETECTOR_ONLY, 'hog_detectors': 'both',
                                 'hog_upscale': 2.0, 'hog_scale_step': 1.2},
-    '+ HOG both x2, step 1.1': {'near_field_scale': 0.0, 'hog_detectors': 'both',
+    '+ HOG both x2, step 1.1': {**DETECTOR_ONLY, 'hog_detectors': 'both',
                                 'hog_upscale': 2.0, 'hog_scale_step': 1.1},
-    '+ grid 4': {'near_field_scale': 0.0, 'hog_detectors': 'none',
-                 'detector_grids': (1, 2, 3, 4)},
+    '+ grid 4': {**DETECTOR_ONLY, 'detector_grids': (1, 2, 3, 4)},
     'defaults': {},
     '+ HOG both x2, step 1.1, grid 4, near field': {
-        'near_field_scale': 1.0, 'hog_detectors': 'both', 'hog_upscale': 2.0,
-        'hog_scale_step': 1.1, 'detector_grids': (1, 2, 3, 4)},
+        'near_field': True, 'near_field_scale': 1.0, 'hog_detectors': 'both',
+        'hog_upscale': 2.0, 'hog_scale_step': 1.1, 'detector_grids': (1, 2, 3, 4)},
 }
 
 

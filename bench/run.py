@@ -11,7 +11,7 @@ the only proposal source, as before the sources that need no face) and, with a G
 ``torch-cuda-fp32`` and ``torch-cuda-fp16``. Per-stage and end-to-end milliseconds (median
 and 90th percentile), the persons found, and each implementation's agreement with
 ``torch-cpu`` (mean 2D keypoint px, mean 3D joint mm); then, for ``torch-cpu``, each
-proposal source's milliseconds, the landmark stage's (which verifies every proposal) and
+proposal source's milliseconds, the landmark stage's (which looks at every proposal) and
 the pipeline against ``torch-cpu-detector-only``.
 
 Then the node: pose3d_node in its own process (with the runtime ``auto`` picks here,
@@ -46,7 +46,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
-from pose3d_ros.estimation.proposals import SOURCES
+from pose3d_ros.estimation.proposals import DETECTOR_ONLY, SOURCES
 from pose3d_ros.estimation.result import FrameResult
 from pose3d_ros.evaluation.crowds import crowd
 from pose3d_ros.geometry.camera import CameraModel
@@ -60,8 +60,7 @@ CROWDS = (1, 5, 10, 20)
 STAGES = {'detector': 'propose', 'landmarks': 'landmarks', 'root': 'place'}
 INPUT_HZ = 30.0
 #: The proposal sources before the sources that need no face: BlazePose's detector alone.
-DETECTOR_ONLY_SOURCES = {'near_field_scale': 0.0, 'hog_detectors': 'none'}
-DETECTOR_ONLY = 'torch-cpu-detector-only'
+DETECTOR_ONLY_IMPL = 'torch-cpu-detector-only'
 
 
 def implementations(threads: int) -> Dict[str, EstimatorConfig]:
@@ -69,8 +68,8 @@ def implementations(threads: int) -> Dict[str, EstimatorConfig]:
     common = {'max_persons': max(CROWDS), 'threads': threads}
     configs = {'torch-cpu': EstimatorConfig(device='cpu', runtime='torch', **common),
                'litert-cpu': EstimatorConfig(device='cpu', runtime='litert', **common),
-               DETECTOR_ONLY: EstimatorConfig(device='cpu', runtime='torch',
-                                              **DETECTOR_ONLY_SOURCES, **common)}
+               DETECTOR_ONLY_IMPL: EstimatorConfig(device='cpu', runtime='torch',
+                                                   **DETECTOR_ONLY, **common)}
     if torch.cuda.is_available():
         configs['torch-cuda-fp32'] = EstimatorConfig(device='cuda', runtime='torch', **common)
         configs['torch-cuda-fp16'] = EstimatorConfig(device='cuda', runtime='torch', fp16=True,
@@ -283,15 +282,15 @@ def print_tables(records: List[dict]) -> None:
               f'{cell(stages["root"]["ms"])} | {cell(pipeline["ms"])} | '
               f'{cell(pipeline["p90_ms"])} | {cell(pipeline["ms"] / reference, 2)} | '
               f'{cell(pipeline["vs_torch_cpu_px"], 2)} | {cell(pipeline["vs_torch_cpu_mm"])} |')
-    print('\nThe proposal sources of torch-cpu, and the landmark stage that verifies them:\n')
+    print('\nThe proposal sources of torch-cpu, and the landmark stage that looks at them:\n')
     print('| resolution | persons | ' + ' | '.join(f'{name} ms' for name in SOURCES) +
-          f' | landmarks + verifier ms | pipeline ms | / {DETECTOR_ONLY} |')
+          f' | landmarks ms | pipeline ms | / {DETECTOR_ONLY_IMPL} |')
     print('| --- | --- | --- |' + ' --- |' * (len(SOURCES) + 2))
     for (resolution, persons, impl), stages in rows.items():
         if impl == 'torch-cpu':
             sources = [cell(stages[f'source {name}']['ms']) if f'source {name}' in stages
                        else '-' for name in SOURCES]
-            before = rows[resolution, persons, DETECTOR_ONLY]['pipeline']['ms']
+            before = rows[resolution, persons, DETECTOR_ONLY_IMPL]['pipeline']['ms']
             print(f'| {resolution} | {persons} | ' + ' | '.join(sources) +
                   f' | {cell(stages["landmarks"]["ms"])} | {cell(stages["pipeline"]["ms"])} | '
                   f'{cell(stages["pipeline"]["ms"] / before, 2)} |')

@@ -27,6 +27,7 @@ from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.estimation.one_euro import CAMERA_JOINTS, OneEuroParameters, WORLD_LANDMARKS
 from pose3d_ros.estimation.pipeline import Pipeline, PipelineConfig
+from pose3d_ros.estimation.proposals import DETECTOR_ONLY
 from pose3d_ros.estimation.tracking import TrackingConfig
 from pose3d_ros.evaluation import sequences
 from pose3d_ros.samples import fetch_samples, read_player, read_rgb
@@ -46,7 +47,7 @@ def main() -> int:
                                CAMERA_JOINTS.derivative_cutoff)
     photo = read_rgb(fetch_samples() / 'messi5.jpg')
     player = read_player()
-    detector_only = {'near_field_scale': 0.0, 'hog_detectors': 'none'}
+    detector_only = DETECTOR_ONLY
     defaults = PoseEstimator(EstimatorConfig(device=args.device))
     with_tiles = PoseEstimator(EstimatorConfig(device=args.device, **detector_only))
     full_frame = PoseEstimator(EstimatorConfig(device=args.device, detector_grids=(1,),

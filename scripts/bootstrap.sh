@@ -10,6 +10,13 @@ python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
+# opencv-contrib-python-headless replaced opencv-python-headless (HOG's people detector):
+# both install cv2, so an environment made before holds the plain wheel; remove both and
+# let the pinned one install cleanly.
+if .venv/bin/python -m pip show --quiet opencv-python-headless >/dev/null 2>&1; then
+  .venv/bin/python -m pip uninstall --quiet -y opencv-python-headless \
+    opencv-contrib-python-headless
+fi
 # Installing is a no-op when everything pinned is already there.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$requirements"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .

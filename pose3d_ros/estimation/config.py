@@ -67,8 +67,8 @@ class EstimatorConfig:
              'fraction of an earlier kept one (or the reverse).', low=0.0, high=1.0,
         runtime=True)
     hog_detectors: str = setting(
-        'people_64x128', "OpenCV's HOG pedestrian detectors, computed in torch on the "
-                         'device, that propose people by their silhouette (no face needed): '
+        'people_64x128', "OpenCV's HOG pedestrian detectors (computed as hog_runtime says) "
+                         'that propose people by their silhouette (no face needed): '
                          'people_64x128 (Dalal-Triggs, INRIA), daimler_48x96 (smaller '
                          'people), both, or none.', choices=('none', 'people_64x128',
                                                              'daimler_48x96', 'both'),
@@ -87,7 +87,7 @@ class EstimatorConfig:
         'auto', 'What computes the HOG windows: torch (on the device), opencv (the CPU) or '
                 'auto (opencv on the CPU, where it is faster; torch on CUDA).',
         choices=('auto', 'torch', 'opencv'))
-    max_persons: int = setting(10, 'At most this many persons per image, best detector '
+    max_persons: int = setting(10, 'At most this many persons per image, best proposal '
                                    'scores first.', low=1, high=100, runtime=True)
     min_pose_presence: float = setting(0.5, "Landmark network's pose-presence threshold "
                                             '(MediaPipe: 0.5).', low=0.0, high=1.0,
@@ -104,18 +104,21 @@ class EstimatorConfig:
         0.5, 'Two skeletons this alike (OKS-like similarity of their mutually visible '
              'landmarks, 1: identical) are one person, however their regions overlap.',
         low=0.0, high=1.0, runtime=True)
-    near_field_scale: float = setting(
-        0.0, 'Near-field search: squares of this side, a fraction of the image height, '
-             'half-overlapping over the image, looked at by the landmark network for people '
-             'too close or too cut by the frame for a detector; 0: off.', low=0.0, high=2.0,
+    near_field: bool = setting(
+        False, 'Near-field search: large squares over the image, looked at by the landmark '
+               'network, for people too close or too cut by the frame for any detector.',
         runtime=True)
+    near_field_scale: float = setting(
+        1.0, 'Side of the near-field squares, a fraction of the image height; they overlap '
+             'by half.', low=0.25, high=2.0, runtime=True)
     max_distance_ratio: float = setting(
         2.0, "Verifier: a person's fitted distance and the size prior's (a region covers "
              'about 2 m of the world) may differ by at most this factor either way.',
         low=1.0, high=100.0, runtime=True)
     max_reprojection_error: float = setting(
-        0.1, "Verifier: the placed skeleton's projection may miss the 2D landmarks by at "
-             'most this fraction of the region side (mean over visible joints).', low=0.0,
+        0.1, "Verifier: the placed skeleton's projection may miss the 2D keypoints by at "
+             "most this fraction of the region side (mean weighted by each joint's "
+             'visibility).', low=0.0,
         high=1.0, runtime=True)
     min_body_extent: float = setting(
         0.3, "Verifier: a person's landmarks must span at least this fraction of their "

@@ -198,8 +198,9 @@ class PoseEstimator:
 
         With lens distortion the regions live in the ideal pinhole camera's pixels and each
         crop samples the distorted image through :meth:`CameraModel.distort`, so the
-        network sees an undistorted person. Returns the kept persons, copied to the host
-        in one transfer: the later stages run in NumPy.
+        network sees an undistorted person. Returns the kept persons, at most
+        ``max_persons``, best proposal score first, copied to the host in one transfer:
+        the later stages run in NumPy.
         """
         keypoints, scores, refine = candidates.keypoints, candidates.scores, candidates.refine
         to_source = None
@@ -225,9 +226,12 @@ class PoseEstimator:
             keep[keep.clone()] = duplicate_mask(
                 landmarks.pixels[keep], visible[keep], regions.sides[keep],
                 (landmarks.pose_score + scores)[keep], config.duplicate_similarity)
+        # The best max_persons by proposal score, in that order, whatever their source.
+        kept = keep.nonzero()[:, 0]
+        kept = kept[torch.argsort(scores[kept], descending=True, stable=True)]
         return KeptPersons.to_host(
-            keep, pixels=landmarks.pixels, delivered=delivered, world=landmarks.world,
-            visibility=landmarks.visibility, inside=inside,
+            kept[:config.max_persons], pixels=landmarks.pixels, delivered=delivered,
+            world=landmarks.world, visibility=landmarks.visibility, inside=inside,
             alignment=camera.distort(landmarks.alignment.double()), sides=regions.sides,
             scores=scores, body_support=landmarks.body_support)
 

@@ -178,7 +178,7 @@ def _batch(image: torch.Tensor) -> torch.Tensor:
         raise ValueError('image must be (3, H, W) or (B, 3, H, W) RGB, got shape '
                          f'{tuple(image.shape)}')
     batch = image if image.dim() == 4 else image[None]
-    return batch if batch.is_floating_point() else batch.float()
+    return batch.float()  # float32 always: the angle's epsilon underflows in half precision
 
 
 def _fits(batch: torch.Tensor, size: Tuple[int, int]) -> bool:
@@ -616,11 +616,10 @@ def candidates(image: torch.Tensor, model: Union[str, HogModel] = 'people_64x128
 
 
 @functools.lru_cache(maxsize=None)
-def _opencv_descriptor(name: str, max_levels: int):
-    """Return OpenCV's HOGDescriptor for a model of :data:`HOG_MODELS`, its SVM set."""
+def _opencv_descriptor(model: HogModel, max_levels: int):
+    """Return OpenCV's HOGDescriptor for ``model``, its SVM set."""
     import cv2
 
-    model = HOG_MODELS[name]
     # Positional: derivative aperture 1, window sigma -1 (the default), L2-Hys, gamma
     # correction, then the number of levels.
     descriptor = cv2.HOGDescriptor(model.window, model.block, model.block_stride, model.cell,
@@ -638,7 +637,7 @@ def opencv_candidates(image: torch.Tensor, model: Union[str, HogModel] = 'people
     Return what :func:`candidates` returns, computed by OpenCV's own HOGDescriptor.
 
     ``detectMultiScale`` with ``groupThreshold=0`` on the (3, H, W) image, rounded to
-    8 bits and enlarged ``upscale`` times first (bilinear): on the CPU it runs 2.4 to 3.3
+    8 bits and enlarged ``upscale`` times first (bilinear): on the CPU it runs 2.4 to 2.9
     times faster than the torch computation (docs/estimation.md), with the same windows
     but for a few scoring within 0.04 of the threshold (OpenCV resizes its levels in fixed
     point). Results are on the image's device.
@@ -655,7 +654,7 @@ def opencv_candidates(image: torch.Tensor, model: Union[str, HogModel] = 'people
     empty = image.new_zeros((0, 4)), image.new_zeros(0)
     if bgr.shape[1] < model.window[0] or bgr.shape[0] < model.window[1]:
         return empty
-    rects, weights = _opencv_descriptor(model.name, max_levels).detectMultiScale(
+    rects, weights = _opencv_descriptor(model, max_levels).detectMultiScale(
         bgr, hitThreshold=hit_threshold, winStride=model.block_stride, padding=(0, 0),
         scale=scale_step, groupThreshold=0)
     if len(rects) == 0:

@@ -274,12 +274,13 @@ class KeptPersons:
     body_support: np.ndarray
 
     @staticmethod
-    def to_host(keep: torch.Tensor, **values: torch.Tensor) -> 'KeptPersons':
-        """Copy each field's (N, ...) values at the (N,) ``keep`` mask in one transfer."""
+    def to_host(index: torch.Tensor, **values: torch.Tensor) -> 'KeptPersons':
+        """Copy each field's (N, ...) values at ``index`` (indices or mask) in one transfer."""
         names = [field.name for field in fields(KeptPersons)]
         shapes = [values[name].shape[1:] for name in names]
-        block = torch.cat([values[name].double().reshape(len(keep), shape.numel())
-                           for name, shape in zip(names, shapes)], 1)[keep].cpu().numpy()
+        count = len(values[names[0]])
+        block = torch.cat([values[name].double().reshape(count, shape.numel())
+                           for name, shape in zip(names, shapes)], 1)[index].cpu().numpy()
         parts = np.split(block, np.cumsum([shape.numel() for shape in shapes])[:-1], axis=1)
         return KeptPersons(*(part.reshape(len(block), *shape)
                              for part, shape in zip(parts, shapes)))

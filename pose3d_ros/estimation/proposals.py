@@ -161,7 +161,8 @@ class NearField:
         width, height = size
         side = config.near_field_scale * height
         boxes = [(u - side / 2, v - side / 2, u + side / 2, v + side / 2)
-                 for u, v in (squares(width, height, side, self.OVERLAP) if side else ())]
+                 for u, v in (squares(width, height, side, self.OVERLAP)
+                              if config.near_field else ())]
         corners = torch.tensor(boxes, dtype=torch.float32, device=self.device).reshape(-1, 4)
         return Proposals.from_boxes(corners, corners.new_zeros(len(corners)))
 
@@ -181,7 +182,8 @@ class HogPeople:
     so that people shorter than its window are found); its windows, shrunk to the person
     they hold, are boxes for the landmark stage. Scores are the sigmoid of the SVM margin.
     On the CPU OpenCV's own implementation computes the windows by default, as LiteRT runs
-    the networks there when faster: it measures 2.4 to 3.3 times faster than torch.
+    the networks there when faster: it measures 2.4 to 2.9 times faster than torch
+    (``bench/hog.py``).
     """
 
     def __init__(self, device: torch.device) -> None:
@@ -210,6 +212,11 @@ class HogPeople:
         if not parts:
             return Proposals.from_boxes(image.new_zeros((0, 4)), image.new_zeros(0))
         return Proposals.cat(parts)
+
+
+#: The settings that leave BlazePose's detector as the only proposal source, as it was
+#: before the sources that need no face (the benchmarks' and tests' reference).
+DETECTOR_ONLY = {'near_field': False, 'hog_detectors': 'none'}
 
 
 #: Every proposal source, made from the detector network and the estimator's device. Each

@@ -1,8 +1,9 @@
 """
-One verifier decides who is a person, whatever source proposed them.
+The verifier's physics: who the metric result says is a person, whatever proposed them.
 
-The landmark stage has already asked the landmark network (its pose presence, enough
-visible landmarks). After the ``place`` stage the metric result says more, as physics
+The landmark stage has already asked the landmark network (its pose presence, higher for
+a box than for a detection, and enough visible landmarks) and removed duplicate
+skeletons. After the ``place`` stage the metric result says more, as physics
 (:class:`Evidence`): a person's two distance estimates must agree, the 3DMPPE size prior
 of their region (a person's region covers about 2 m of the world) and the least-squares
 fit of the metric skeleton to the 2D landmarks; and the placed skeleton, projected, must
@@ -54,7 +55,7 @@ class Evidence:
         weights = placement.visibility
         mean_px = (np.linalg.norm(error, axis=-1) * weights).sum(-1) / \
             np.clip(weights.sum(-1), 1e-9, None)
-        extent = kept.pixels.max(1) - kept.pixels.min(1) if len(joints) else np.zeros((0, 2))
+        extent = kept.pixels.max(1) - kept.pixels.min(1)
         return Evidence(joint_set.root_of(joints)[:, 2] / placement.prior_z,
                         mean_px / kept.sides, extent.max(-1) / kept.sides, kept.body_support)
 

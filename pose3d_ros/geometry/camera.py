@@ -146,6 +146,8 @@ class CameraModel:
         """
         points = np.asarray(pixels, dtype=np.float64)
         shape = points.shape
+        if points.size == 0:  # OpenCV's undistortion returns None for no points
+            return points.copy()
         sensor = points.reshape(-1, 1, 2) * self.binning + self.roi_offset
         if self.d.size == 0:
             rays = (sensor - self.k[:2, 2]) / np.diag(self.k)[:2]

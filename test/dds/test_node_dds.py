@@ -20,6 +20,7 @@ from diagnostic_msgs.msg import DiagnosticStatus
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.estimation.proposals import DETECTOR_ONLY
 from pose3d_ros.evaluation.composites import composites
 from pose3d_ros.evaluation.recall import match
 from pose3d_ros.geometry import boxes
@@ -238,8 +239,8 @@ def test_a_person_the_face_detector_misses_is_found(client: tuple, sample_dir: P
                  if c.labels.name == FACELESS_SCENE)
     height, width = scene.rgb.shape[:2]
     camera = CameraModel.from_hfov(width, height, 60.0)
-    detector_only = PoseEstimator(EstimatorConfig(
-        device='cpu', model_dir=str(model_dir), near_field_scale=0.0, hog_detectors='none'))
+    detector_only = PoseEstimator(EstimatorConfig(device='cpu', model_dir=str(model_dir),
+                                                  **DETECTOR_ONLY))
     alone = match(np.array([p.bbox for p in detector_only(scene.rgb, camera).persons]
                            ).reshape(-1, 4), scene.labels)
     stamp = header()

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.estimation.proposals import DETECTOR_ONLY
 from pose3d_ros.evaluation.composites import evaluated_images
 from pose3d_ros.evaluation.recall import CATEGORIES, load_labels, match, SMALL_PX
 from pose3d_ros.geometry.camera import CameraModel
@@ -66,7 +67,7 @@ def test_every_category_has_a_real_person_found(estimator, sample_dir, model_dir
     # The default HOG source finds people BlazePose's detector misses; on the image
     # enlarged twice, small people too.
     by_settings = {}
-    for name, changes in (('detector', {'hog_detectors': 'none'}), ('x2', {'hog_upscale': 2.0})):
+    for name, changes in (('detector', DETECTOR_ONLY), ('x2', {'hog_upscale': 2.0})):
         other = PoseEstimator(EstimatorConfig(device='cpu', model_dir=str(model_dir), **changes))
         by_settings[name] = found_by_category(other, sample_dir, model_dir)[1]
     small = f'under {SMALL_PX:g} px'

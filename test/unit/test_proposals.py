@@ -32,14 +32,14 @@ def test_only_box_regions_are_refined_after_concatenation() -> None:
 def test_near_field_squares_cover_the_image_half_overlapping() -> None:
     source = NearField(torch.device('cpu'))
     image = torch.zeros(3, 480, 640)
-    config = EstimatorConfig(near_field_scale=1.0)
+    config = EstimatorConfig(near_field=True, near_field_scale=1.0)
     proposals = source.propose(source.prepare(image, config), config)
     regions = regions_from_keypoints(proposals.keypoints)
     # Two squares of one image height, at the left and right edges: they overlap by
     # 320 px, at least half their side.
     assert regions.centres.tolist() == [[240.0, 240.0], [400.0, 240.0]]
     assert proposals.scores.tolist() == [0.0, 0.0]
-    assert len(source.propose((640, 480), EstimatorConfig(near_field_scale=0.0)).scores) == 0
+    assert len(source.propose((640, 480), EstimatorConfig(near_field=False)).scores) == 0
     # Smaller squares: a grid over the whole image, neighbours overlapping by half or more
     # (5 columns 100 px apart, 3 rows 120 px apart), the outer ones at the edges.
     centres = squares(640, 480, 240.0, 0.5)

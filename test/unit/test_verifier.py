@@ -79,3 +79,12 @@ def test_no_persons_is_nothing_to_verify() -> None:
     evidence = Evidence.of(*empty, CAMERA, BLAZEPOSE_33)
     assert evidence.distance_ratio.shape == evidence.body_extent.shape == (0,)
     assert len(verify(*empty, CAMERA, BLAZEPOSE_33, EstimatorConfig())[1].joints) == 0
+
+
+def test_a_frame_without_persons_through_a_distorted_camera() -> None:
+    camera = CameraModel.from_values(640, 480, [500.0, 0.0, 320.0, 0.0, 500.0, 240.0, 0.0,
+                                                0.0, 1.0], d=[-0.2, 0.05, 0.0, 0.0, 0.0])
+    assert camera.distorted and camera.normalised(np.zeros((0, 33, 2))).shape == (0, 33, 2)
+    kept, placement = scene([3.0], [100.0])
+    empty = kept.select(np.zeros(1, bool)), placement.select(np.zeros(1, bool))
+    assert len(verify(*empty, camera, BLAZEPOSE_33, EstimatorConfig())[1].joints) == 0
