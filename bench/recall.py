@@ -55,9 +55,10 @@ CONSIDERED: Dict[str, dict] = {
     '+ HOG both x2, step 1.1': {**DETECTOR_ONLY, 'hog_detectors': 'both',
                                 'hog_upscale': 2.0, 'hog_scale_step': 1.1},
     '+ grid 4': {**DETECTOR_ONLY, 'detector_grids': (1, 2, 3, 4)},
+    '+ frame edges': {**DETECTOR_ONLY, 'frame_edges': True},
     'defaults': {},
-    '+ HOG both x2, step 1.1, grid 4, near field': {
-        'near_field': True, 'near_field_scale': 1.0, 'hog_detectors': 'both',
+    '+ HOG both x2, step 1.1, grid 4, near field, frame edges': {
+        'near_field': True, 'near_field_scale': 1.0, 'frame_edges': True, 'hog_detectors': 'both',
         'hog_upscale': 2.0, 'hog_scale_step': 1.1, 'detector_grids': (1, 2, 3, 4)},
 }
 

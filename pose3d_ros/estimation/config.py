@@ -108,6 +108,13 @@ class EstimatorConfig:
         False, 'Near-field search: large squares over the image, looked at by the landmark '
                'network, for people too close or too cut by the frame for any detector.',
         runtime=True)
+    frame_edges: bool = setting(
+        False, 'Frame-edge search: squares on the left and right edges of the frame, partly '
+               'outside it, looked at by the landmark network, for people the edge cuts.',
+        runtime=True)
+    frame_edge_scale: float = setting(
+        0.5, 'Side of the frame-edge squares, a fraction of the image height; they overlap '
+             'by half down each edge.', low=0.25, high=1.0, runtime=True)
     near_field_scale: float = setting(
         1.0, 'Side of the near-field squares, a fraction of the image height; they overlap '
              'by half.', low=0.25, high=2.0, runtime=True)

@@ -13,6 +13,8 @@ and refines it once from its first landmarks. The sources (:data:`SOURCES`):
   tiles of :mod:`.views`; its keypoints give the region directly;
 * ``near_field`` (:class:`NearField`): a few large squares covering the image, for people
   too close or too cut by the frame for any detector;
+* ``frame_edges`` (:class:`FrameEdges`): squares on the left and right frame edges, for
+  people the edge cuts;
 * ``hog`` (:class:`HogPeople`): OpenCV's HOG pedestrian detectors computed in torch
   (:mod:`.hog`), which see a silhouette and need no face.
 
@@ -167,6 +169,38 @@ class NearField:
         return Proposals.from_boxes(corners, corners.new_zeros(len(corners)))
 
 
+class FrameEdges:
+    """
+    Squares standing on the left and right frame edges, partly outside: people the edge cuts.
+
+    A person cut by the side of the frame shows half a body and often no face; a square of
+    ``frame_edge_scale`` x the image height with ``INSIDE`` of its side in the image, at
+    rows half-overlapping from top to bottom, holds them where the landmark network can
+    see them. Scores are 0: they rank below every detection.
+    """
+
+    #: The fraction of each square's side inside the image.
+    INSIDE = 0.65
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+
+    def prepare(self, image: torch.Tensor, config: EstimatorConfig) -> Tuple[int, int]:
+        """Return the image's (width, height): all this source needs."""
+        return image.shape[-1], image.shape[-2]
+
+    def propose(self, size: Tuple[int, int], config: EstimatorConfig) -> Proposals:
+        """Return the squares on both edges (none when ``frame_edges`` is off)."""
+        width, height = size
+        side = config.frame_edge_scale * height
+        columns = (side * (self.INSIDE - 0.5), width - side * (self.INSIDE - 0.5))
+        rows = [v for _, v in squares(side, height, side, 0.5)] if config.frame_edges else []
+        boxes = [(u - side / 2, v - side / 2, u + side / 2, v + side / 2)
+                 for v in rows for u in columns]
+        corners = torch.tensor(boxes, dtype=torch.float32, device=self.device).reshape(-1, 4)
+        return Proposals.from_boxes(corners, corners.new_zeros(len(corners)))
+
+
 #: Which of OpenCV's HOG people detectors (:data:`.hog.HOG_MODELS`) each ``hog_detectors``
 #: setting runs.
 HOG_DETECTORS = {'none': (), 'people_64x128': ('people_64x128',),
@@ -216,7 +250,7 @@ class HogPeople:
 
 #: The settings that leave BlazePose's detector as the only proposal source, as it was
 #: before the sources that need no face (the benchmarks' and tests' reference).
-DETECTOR_ONLY = {'near_field': False, 'hog_detectors': 'none'}
+DETECTOR_ONLY = {'near_field': False, 'frame_edges': False, 'hog_detectors': 'none'}
 
 
 #: Every proposal source, made from the detector network and the estimator's device. Each
@@ -224,5 +258,6 @@ DETECTOR_ONLY = {'near_field': False, 'hog_detectors': 'none'}
 SOURCES: Dict[str, Callable[[Network, torch.device], ProposalSource]] = {
     'detector': DetectorViews,
     'near_field': lambda detector, device: NearField(device),
+    'frame_edges': lambda detector, device: FrameEdges(device),
     'hog': lambda detector, device: HogPeople(device),
 }

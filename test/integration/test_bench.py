@@ -42,8 +42,8 @@ def test_quick_benchmark_writes_its_records(tmp_path: Path) -> None:
     assert set(found.values()) == {1, 5} and all(  # the crowds hold the people they claim
         count == persons for (_, persons), count in found.items())
     sources = {r['source'] for r in records if r['stage'] == 'source' and r['impl'] == 'torch-cpu'}
-    assert sources == {'detector', 'near_field', 'hog'}
-    assert '| detector ms | near_field ms | hog ms | landmarks ms |' in run.stdout
+    assert sources == {'detector', 'near_field', 'frame_edges', 'hog'}
+    assert '| detector ms | near_field ms | frame_edges ms | hog ms | landmarks ms |' in run.stdout
 
 
 def test_where_time_goes_prints_stages_operators_and_output_costs() -> None:

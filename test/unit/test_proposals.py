@@ -3,7 +3,8 @@
 from pose3d_ros.estimation import hog
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.landmarks import REGION_SCALE, regions_from_keypoints
-from pose3d_ros.estimation.proposals import NearField, Proposals, SOURCES
+from pose3d_ros.estimation.proposals import (DETECTOR_ONLY, FrameEdges, NearField,
+                                             Proposals, SOURCES)
 from pose3d_ros.estimation.views import squares
 import pytest
 import torch
@@ -47,8 +48,26 @@ def test_near_field_squares_cover_the_image_half_overlapping() -> None:
     assert sorted({v for _, v in centres}) == [120.0, 240.0, 360.0] and len(centres) == 15
 
 
-def test_every_source_is_registered() -> None:
-    assert set(SOURCES) == {'detector', 'near_field', 'hog'}
+def test_frame_edge_squares_stand_on_both_side_edges_partly_outside() -> None:
+    source = FrameEdges(torch.device('cpu'))
+    config = EstimatorConfig(frame_edges=True, frame_edge_scale=0.5)
+    regions = regions_from_keypoints(source.propose((640, 480), config).keypoints)
+    # Squares of 240 px, 65 % of them inside: centres 36 px beyond the edges' insides,
+    # three rows overlapping by half from top to bottom.
+    assert regions.centres.tolist() == [[u, v] for v in (120.0, 240.0, 360.0)
+                                        for u in (36.0, 604.0)]
+    assert regions.sides.tolist() == [pytest.approx(240 * REGION_SCALE)] * 6
+    assert len(source.propose((640, 480), EstimatorConfig(frame_edges=False)).scores) == 0
+
+
+def test_every_source_is_registered_and_the_reference_turns_the_others_off() -> None:
+    assert set(SOURCES) == {'detector', 'near_field', 'frame_edges', 'hog'}
+    config = EstimatorConfig(**DETECTOR_ONLY)
+    image = torch.zeros(3, 480, 640)
+    for name, make in SOURCES.items():
+        if name != 'detector':
+            source = make(None, torch.device('cpu'))
+            assert len(source.propose(source.prepare(image, config), config).scores) == 0
 
 
 def test_hog_source_proposes_person_boxes_only_when_on(monkeypatch: pytest.MonkeyPatch) -> None:
