@@ -137,19 +137,14 @@ class DetectorViews:
         return Proposals(detections.keypoints[:, :2], detections.scores)
 
 
-class NearField:
+class FixedSquares:
     """
-    Squares of side ``near_field_scale`` x the image height, half-overlapping, as boxes.
+    Squares laid over the image by a fixed rule, proposed as boxes scoring 0.
 
-    A person close to the camera fills the frame and is often cut by it: no detector
-    finds them (BlazePose's needs a face, HOG a whole silhouette), but the landmark network
-    does on a region that holds them. These few regions cover the image for it; the
-    verifier drops the ones that hold nobody. Scores are 0: they rank below every
-    detection.
+    The landmark network looks at each; the verifier drops the ones that hold nobody.
+    Scores of 0 rank them below every detection. Subclasses give the squares' centres
+    and side (:meth:`layout`).
     """
-
-    #: Neighbouring squares overlap by this fraction of their side.
-    OVERLAP = 0.5
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
@@ -159,46 +154,58 @@ class NearField:
         return image.shape[-1], image.shape[-2]
 
     def propose(self, size: Tuple[int, int], config: EstimatorConfig) -> Proposals:
-        """Return the squares, spaced so that neighbours overlap by half (none when off)."""
-        width, height = size
-        side = config.near_field_scale * height
-        boxes = [(u - side / 2, v - side / 2, u + side / 2, v + side / 2)
-                 for u, v in (squares(width, height, side, self.OVERLAP)
-                              if config.near_field else ())]
+        """Return the squares of :meth:`layout` as boxes."""
+        centres, side = self.layout(*size, config)
+        boxes = [(u - side / 2, v - side / 2, u + side / 2, v + side / 2) for u, v in centres]
         corners = torch.tensor(boxes, dtype=torch.float32, device=self.device).reshape(-1, 4)
         return Proposals.from_boxes(corners, corners.new_zeros(len(corners)))
 
+    def layout(self, width: int, height: int,
+               config: EstimatorConfig) -> Tuple[Sequence[Tuple[float, float]], float]:
+        """Return the squares' (u, v) centres (none when off) and their side, pixels."""
+        raise NotImplementedError
 
-class FrameEdges:
+
+class NearField(FixedSquares):
+    """
+    Squares of side ``near_field_scale`` x the image height, half-overlapping over the image.
+
+    A person close to the camera fills the frame and is often cut by it: no detector
+    finds them (BlazePose's needs a face, HOG a whole silhouette), but the landmark network
+    does on a region that holds them.
+    """
+
+    #: Neighbouring squares overlap by this fraction of their side.
+    OVERLAP = 0.5
+
+    def layout(self, width: int, height: int,
+               config: EstimatorConfig) -> Tuple[Sequence[Tuple[float, float]], float]:
+        """Cover the image, neighbours overlapping by half (``near_field``)."""
+        side = config.near_field_scale * height
+        return (squares(width, height, side, self.OVERLAP) if config.near_field else ()), side
+
+
+class FrameEdges(FixedSquares):
     """
     Squares standing on the left and right frame edges, partly outside: people the edge cuts.
 
     A person cut by the side of the frame shows half a body and often no face; a square of
     ``frame_edge_scale`` x the image height with ``INSIDE`` of its side in the image, at
     rows half-overlapping from top to bottom, holds them where the landmark network can
-    see them. Scores are 0: they rank below every detection.
+    see them.
     """
 
     #: The fraction of each square's side inside the image.
     INSIDE = 0.65
 
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
-
-    def prepare(self, image: torch.Tensor, config: EstimatorConfig) -> Tuple[int, int]:
-        """Return the image's (width, height): all this source needs."""
-        return image.shape[-1], image.shape[-2]
-
-    def propose(self, size: Tuple[int, int], config: EstimatorConfig) -> Proposals:
-        """Return the squares on both edges (none when ``frame_edges`` is off)."""
-        width, height = size
+    def layout(self, width: int, height: int,
+               config: EstimatorConfig) -> Tuple[Sequence[Tuple[float, float]], float]:
+        """Stand squares on both side edges, rows half-overlapping (``frame_edges``)."""
         side = config.frame_edge_scale * height
+        if not config.frame_edges:
+            return (), side
         columns = (side * (self.INSIDE - 0.5), width - side * (self.INSIDE - 0.5))
-        rows = [v for _, v in squares(side, height, side, 0.5)] if config.frame_edges else []
-        boxes = [(u - side / 2, v - side / 2, u + side / 2, v + side / 2)
-                 for v in rows for u in columns]
-        corners = torch.tensor(boxes, dtype=torch.float32, device=self.device).reshape(-1, 4)
-        return Proposals.from_boxes(corners, corners.new_zeros(len(corners)))
+        return [(u, v) for _, v in squares(side, height, side, 0.5) for u in columns], side
 
 
 #: Which of OpenCV's HOG people detectors (:data:`.hog.HOG_MODELS`) each ``hog_detectors``
