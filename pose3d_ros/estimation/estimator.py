@@ -202,7 +202,7 @@ class PoseEstimator:
         ``max_persons``, best proposal score first, copied to the host in one transfer:
         the later stages run in NumPy.
         """
-        keypoints, scores, refine = candidates.keypoints, candidates.scores, candidates.refine
+        keypoints, scores, refine = candidates.keypoints, candidates.scores, candidates.from_box
         to_source = None
         if camera.distorted and len(keypoints):
             fx, fy, cx, cy = camera.intrinsics

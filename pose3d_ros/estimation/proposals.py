@@ -49,15 +49,14 @@ class Proposals:
     keypoints: torch.Tensor
     scores: torch.Tensor
     #: (N,) bool: True where the region was built from a box and is refined once from its
-    #: first landmarks; None: no region is (detector keypoints, landmark-driven regions).
+    #: first landmarks; not given: none is (detector keypoints, landmark-driven regions).
     from_box: Optional[torch.Tensor] = None
 
-    @property
-    def refine(self) -> torch.Tensor:
-        """Return (N,) bool, which regions the landmark stage refines once."""
+    def __post_init__(self) -> None:
+        """Make an absent ``from_box`` all False."""
         if self.from_box is None:
-            return torch.zeros(len(self.scores), dtype=torch.bool, device=self.scores.device)
-        return self.from_box
+            object.__setattr__(self, 'from_box', torch.zeros(
+                len(self.scores), dtype=torch.bool, device=self.scores.device))
 
     @staticmethod
     def from_boxes(corners: torch.Tensor, scores: torch.Tensor) -> 'Proposals':
@@ -81,7 +80,7 @@ class Proposals:
             return parts[0]
         return Proposals(torch.cat([p.keypoints for p in parts]),
                          torch.cat([p.scores for p in parts]),
-                         torch.cat([p.refine for p in parts]))
+                         torch.cat([p.from_box for p in parts]))
 
 
 class ProposalSource(Protocol):

@@ -19,14 +19,14 @@ def test_a_box_gives_the_upright_region_about_it() -> None:
     assert regions.sides.tolist() == [pytest.approx(200 * REGION_SCALE),
                                       pytest.approx(300 * REGION_SCALE)]
     assert regions.rotations.abs().max() < 1e-6
-    assert proposals.refine.tolist() == [True, True]
+    assert proposals.from_box.tolist() == [True, True]
 
 
 def test_only_box_regions_are_refined_after_concatenation() -> None:
     detected = Proposals(torch.zeros(2, 2, 2), torch.ones(2))
     boxes = Proposals.from_boxes(torch.tensor([[0.0, 0.0, 10.0, 20.0]]), torch.zeros(1))
     both = Proposals.cat([detected, boxes])
-    assert both.refine.tolist() == [False, False, True]
+    assert both.from_box.tolist() == [False, False, True]
     assert both.keypoints.shape == (3, 2, 2) and both.scores.tolist() == [1.0, 1.0, 0.0]
 
 
@@ -84,4 +84,4 @@ def test_hog_source_proposes_person_boxes_only_when_on(monkeypatch: pytest.Monke
     person = hog.HOG_MODELS['people_64x128'].person_boxes(window)
     expected = Proposals.from_boxes(person, torch.zeros(1))
     assert found.keypoints.tolist() == expected.keypoints.tolist()
-    assert found.scores.tolist() == [0.5] and found.refine.tolist() == [True]
+    assert found.scores.tolist() == [0.5] and found.from_box.tolist() == [True]
