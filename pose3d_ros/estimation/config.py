@@ -62,10 +62,6 @@ class EstimatorConfig:
                    'g are tiles that show far people larger.', low=1, high=8, runtime=True)
     tile_overlap: float = setting(0.25, 'Minimum overlap of neighbouring tiles, fraction of '
                                         'their side.', low=0.0, high=0.9, runtime=True)
-    view_merge_overlap: float = setting(
-        0.5, 'A detection from a later view is dropped when its box covers more than this '
-             'fraction of an earlier kept one (or the reverse).', low=0.0, high=1.0,
-        runtime=True)
     hog_detectors: str = setting(
         'people_64x128', "OpenCV's HOG pedestrian detectors (computed as hog_runtime says) "
                          'that propose people by their silhouette (no face needed): '
@@ -102,8 +98,15 @@ class EstimatorConfig:
            'cannot be placed in 3D.', low=0, high=33, runtime=True)
     duplicate_similarity: float = setting(
         0.5, 'Two skeletons this alike (OKS-like similarity of their mutually visible '
-             'landmarks, 1: identical) are one person, however their regions overlap.',
-        low=0.0, high=1.0, runtime=True)
+             'landmarks, 1: identical) are one person, however their regions overlap; so '
+             'are two detections of one person in different detector views (their four '
+             'keypoints compared).', low=0.0, high=1.0, runtime=True)
+    duplicate_torso_cover: float = setting(
+        0.5, "Two skeletons are one person when either one's person segmentation covers the "
+             "other's shoulders and hips this much (mean probability): a skeleton drawn on "
+             "someone's arm or a second reading of their body (measured: 0.75 to 1 for "
+             'those, at most 0.26 for people beside or behind another).', low=0.0,
+        high=1.0, runtime=True)
     near_field: bool = setting(
         False, 'Near-field search: large squares over the image, looked at by the landmark '
                'network, for people too close or too cut by the frame for any detector.',
@@ -128,8 +131,9 @@ class EstimatorConfig:
              'visibility).', low=0.0,
         high=1.0, runtime=True)
     min_body_extent: float = setting(
-        0.3, "Verifier: a person's landmarks must span at least this fraction of their "
-             'region side (a whole person spans about 0.7).', low=0.0, high=1.0,
+        0.4, "Verifier: a person's landmarks must span at least this fraction of their "
+             'region side (measured: 0.58 to 0.94 for the real people found, 0.17 and 0.31 '
+             'for a drawing and a skeleton drawn on a lapel).', low=0.0, high=1.0,
         runtime=True)
     min_body_support: float = setting(
         0.6, "Verifier: the landmark network's person segmentation must average at least "

@@ -31,12 +31,12 @@ import torch
 from .backends import BACKENDS, inside_image, Placement
 from .config import EstimatorConfig
 from .landmarks import (decode_landmarks, duplicate_mask, KeptPersons, Landmarks,
-                        regions_from_keypoints)
+                        regions_from_keypoints, same_person)
 from .proposals import Proposals, SOURCES
 from .regions import crop, Regions
 from .result import FrameResult, Person
 from .timing import stage
-from .verifier import verify
+from .verifier import body_shaped, verify
 from ..geometry import boxes
 from ..geometry.camera import CameraModel
 from ..models.blazepose import POSE_DETECTION, POSE_LANDMARK_FULL, VISIBILITY_THRESHOLD
@@ -184,17 +184,20 @@ class PoseEstimator:
     def _landmarks(self, image: torch.Tensor, candidates: Proposals, camera: CameraModel,
                    config: EstimatorConfig) -> KeptPersons:
         """
-        Run the landmark network on every candidate; drop weak poses and duplicates.
+        Run the landmark network on every candidate; drop weak poses, non-bodies, duplicates.
 
         A region built from a box is refined once: the landmarks of its first crop give
         the region the network then looks at, as the next frame's region in a stream.
         Such a person needs ``min_box_pose_presence``: a box carries no face, the evidence
-        the detector's proposals bring.
+        the detector's proposals bring. The verifier's checks that need no metric
+        placement (:func:`~.verifier.body_shaped`) come before duplicates, so that a
+        skeleton that is no body cannot stand for the person it repeats.
 
-        Of two skeletons of one person (:func:`~.landmarks.duplicate_mask`), the one with
-        the higher pose presence plus proposal score is kept: presence says how surely the
-        network sees a person, and of two equally sure answers a detection's region, made
-        for the person, beats a box source's generic one.
+        Of two skeletons of one person (:func:`~.landmarks.same_person`: alike, or one on
+        the body the other's crop segments), the one with the higher pose presence plus
+        proposal score is kept: presence says how surely the network sees a person, and of
+        two equally sure answers a detection's region, made for the person, beats a box
+        source's generic one.
 
         With lens distortion the regions live in the ideal pinhole camera's pixels and each
         crop samples the distorted image through :meth:`CameraModel.distort`, so the
@@ -221,11 +224,13 @@ class PoseEstimator:
         visible = (landmarks.visibility >= VISIBILITY_THRESHOLD) & inside
         presence = torch.where(refine, config.min_box_pose_presence, config.min_pose_presence)
         keep = (landmarks.pose_score >= presence) & \
-            (visible.sum(-1) >= config.min_visible_landmarks)
+            (visible.sum(-1) >= config.min_visible_landmarks) & \
+            body_shaped(landmarks.pixels, regions.sides, landmarks.body_support, config)
         if keep.any():
-            keep[keep.clone()] = duplicate_mask(
-                landmarks.pixels[keep], visible[keep], regions.sides[keep],
-                (landmarks.pose_score + scores)[keep], config.duplicate_similarity)
+            same = same_person(landmarks.pixels[keep], visible[keep], regions.sides[keep],
+                               landmarks.torso_cover[keep][:, keep],
+                               config.duplicate_similarity, config.duplicate_torso_cover)
+            keep[keep.clone()] = duplicate_mask(same, (landmarks.pose_score + scores)[keep])
         # The best max_persons by proposal score, in that order, whatever their source.
         kept = keep.nonzero()[:, 0]
         kept = kept[torch.argsort(scores[kept], descending=True, stable=True)]
@@ -233,7 +238,7 @@ class PoseEstimator:
             kept[:config.max_persons], pixels=landmarks.pixels, delivered=delivered,
             world=landmarks.world, visibility=landmarks.visibility, inside=inside,
             alignment=camera.distort(landmarks.alignment.double()), sides=regions.sides,
-            scores=scores, body_support=landmarks.body_support)
+            scores=scores)
 
     def _landmark_network(self, image: torch.Tensor, regions: Regions,
                           to_source: Optional[Callable]) -> Landmarks:

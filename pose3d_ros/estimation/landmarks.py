@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from .regions import crop_to_image, normalise_angle, Regions
+from .regions import crop_to_image, image_to_crop, normalise_angle, Regions
 from ..models.blazepose import (AUX_ROI_LANDMARKS, NUM_LANDMARKS, NUM_NETWORK_LANDMARKS,
                                 TORSO_LANDMARKS)
 
@@ -67,9 +67,10 @@ class Landmarks:
     alignment
         (N, 2, 2) image pixels of the two auxiliary landmarks (hip centre and full-body
         scale point) MediaPipe uses to place the next region.
-    body_support
-        (N,) how much the network's person segmentation covers its own torso landmarks
-        (shoulders and hips): the mean segmentation probability there, in [0, 1].
+    torso_cover
+        (N, N) how much crop i's person segmentation covers person j's torso landmarks
+        (shoulders and hips): the mean segmentation probability there, in [0, 1]
+        (:func:`torso_cover`).
 
     """
 
@@ -79,24 +80,34 @@ class Landmarks:
     pose_score: torch.Tensor
     world: torch.Tensor
     alignment: torch.Tensor
-    body_support: torch.Tensor
+    torso_cover: torch.Tensor
+
+    @property
+    def body_support(self) -> torch.Tensor:
+        """Return (N,) how much each person's own crop segmentation covers their torso."""
+        return self.torso_cover.diagonal()
 
 
-def body_support(segmentation: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:
+def torso_cover(segmentation: torch.Tensor, regions: Regions,
+                pixels: torch.Tensor) -> torch.Tensor:
     """
-    Return the mean person-segmentation probability at each crop's torso landmarks.
+    Return how much each crop's person segmentation covers every person's torso.
 
-    ``segmentation`` (N, 1, S, S) logits over the crop; ``xy`` (N, 33, 2) landmarks as
-    fractions of the crop. Returns (N,) in [0, 1]; a torso landmark outside the crop reads 0.
+    ``segmentation`` (N, 1, S, S) logits over the crops of ``regions`` (N); ``pixels``
+    (N, 33, 2) image landmarks of the N persons. Entry [i, j] of the (N, N) result is the
+    mean segmentation probability of crop i at person j's shoulders and hips; a landmark
+    outside the crop reads 0. The diagonal is each person's support by their own crop's
+    segmentation; an entry off it near 1 says that person j's torso lies on the body crop
+    i segments, as for a skeleton the network draws on part of someone else.
     """
-    height, width = segmentation.shape[-2:]
-    torso = xy[:, list(TORSO_LANDMARKS)]
-    col = torch.floor(torso[..., 0] * width).long()
-    row = torch.floor(torso[..., 1] * height).long()
-    inside = (col >= 0) & (col < width) & (row >= 0) & (row < height)
-    index = row.clamp(0, height - 1) * width + col.clamp(0, width - 1)
-    probability = torch.sigmoid(torch.gather(segmentation.flatten(1), 1, index))
-    return (probability * inside).mean(-1)
+    count, size = len(pixels), segmentation.shape[-1]
+    torso = pixels[:, list(TORSO_LANDMARKS)].reshape(1, -1, 2).expand(count, -1, -1)
+    cells = torch.floor(image_to_crop(torso, regions, size)).long()  # (N, 4N, 2)
+    col, row = cells[..., 0], cells[..., 1]
+    inside = (col >= 0) & (col < size) & (row >= 0) & (row < size)
+    index = row.clamp(0, size - 1) * size + col.clamp(0, size - 1)
+    probability = torch.sigmoid(torch.gather(segmentation.flatten(1), 1, index)) * inside
+    return probability.reshape(count, count, len(TORSO_LANDMARKS)).mean(-1)
 
 
 def refine_with_heatmaps(xy: torch.Tensor, heatmaps: torch.Tensor,
@@ -186,7 +197,7 @@ def decode_landmarks(raw: torch.Tensor, pose_flag: torch.Tensor, segmentation: t
     return Landmarks(pixels[:, :NUM_LANDMARKS], torch.sigmoid(points[..., 3]),
                      torch.sigmoid(points[..., 4]), pose_flag[:, 0], rotated,
                      pixels[:, list(AUX_ROI_LANDMARKS)],
-                     body_support(segmentation, xy[:, :NUM_LANDMARKS]))
+                     torso_cover(segmentation, regions, pixels[:, :NUM_LANDMARKS]))
 
 
 def skeleton_similarity(pixels: torch.Tensor, visible: torch.Tensor,
@@ -224,20 +235,33 @@ def skeleton_similarity(pixels: torch.Tensor, visible: torch.Tensor,
     return (alike * weights).sum(-1) / weights.sum(-1)
 
 
-def duplicate_mask(pixels: torch.Tensor, visible: torch.Tensor, sides: torch.Tensor,
-                   ranking: torch.Tensor, min_similarity: float) -> torch.Tensor:
+def same_person(pixels: torch.Tensor, visible: torch.Tensor, sides: torch.Tensor,
+                cover: torch.Tensor, min_similarity: float, min_cover: float) -> torch.Tensor:
     """
-    Flag persons whose skeleton repeats a better-ranked person's skeleton.
+    Return (N, N) bool: which two of N skeletons are one person.
 
-    Two persons are one when their :func:`skeleton_similarity` reaches ``min_similarity``,
-    whichever sources or views proposed them and however their regions overlap; the one
-    with the higher ``ranking`` (N,) is kept. ``pixels`` (N, 33, 2), ``visible`` (N, 33)
-    and ``sides`` (N,) as for :func:`skeleton_similarity`. Returns (N,) bool, True for
-    persons to keep.
+    Two skeletons are one when they are alike (:func:`skeleton_similarity` at least
+    ``min_similarity``; ``pixels``, ``visible`` and ``sides`` as there), or when either
+    one's crop segmentation covers the other's torso (``cover`` (N, N) from
+    :func:`torso_cover`, at least ``min_cover``): a skeleton drawn on someone's arm or on
+    a different reading of their body is not a second person, whereas the torso of a
+    person beside or behind another lies off the other's segmentation.
+    """
+    on_body = torch.maximum(cover, cover.T) >= min_cover
+    return (skeleton_similarity(pixels, visible, sides) >= min_similarity) | on_body
+
+
+def duplicate_mask(same: torch.Tensor, ranking: torch.Tensor) -> torch.Tensor:
+    """
+    Flag persons who repeat a better-ranked person.
+
+    ``same`` (N, N) bool says which two are one person (:func:`same_person`); of each
+    such pair the one with the higher ``ranking`` (N,) is kept, greedily from the best.
+    Returns (N,) bool, True for persons to keep.
     """
     order = torch.argsort(ranking, descending=True)
-    same = skeleton_similarity(pixels[order], visible[order], sides[order]) >= min_similarity
-    keep_sorted = torch.ones(len(order), dtype=torch.bool, device=pixels.device)
+    same = same[order][:, order]
+    keep_sorted = torch.ones(len(order), dtype=torch.bool, device=same.device)
     for index in range(len(order)):
         if keep_sorted[index]:
             later = same[index].clone()
@@ -259,8 +283,7 @@ class KeptPersons:
     [0, 1]; ``inside`` (N, 33) 1 where the delivered landmark lies inside the image, else
     0; ``alignment`` (N, 2, 2) the region keypoints for the next frame, delivered-image
     pixels; ``sides`` (N,) region sides, pinhole pixels; ``scores`` (N,) their proposals'
-    scores; ``body_support`` (N,) the landmark network's segmentation at the torso
-    landmarks (:func:`body_support`).
+    scores.
     """
 
     pixels: np.ndarray
@@ -271,7 +294,6 @@ class KeptPersons:
     alignment: np.ndarray
     sides: np.ndarray
     scores: np.ndarray
-    body_support: np.ndarray
 
     @staticmethod
     def to_host(index: torch.Tensor, **values: torch.Tensor) -> 'KeptPersons':

@@ -132,7 +132,7 @@ class DetectorViews:
                            config.tile_min_detection_score)
                     for i, grid in enumerate(prepared.grids)]
         detections = merge_views(per_view, prepared.views, config.nms_iou,
-                                 config.view_merge_overlap, config.max_persons)
+                                 config.duplicate_similarity, config.max_persons)
         return Proposals(detections.keypoints[:, :2], detections.scores)
 
 

@@ -61,6 +61,20 @@ def crop_to_image(points: torch.Tensor, regions: Regions, size: int) -> torch.Te
     return offsets @ rotation.transpose(1, 2) + regions.centres[:, None, :]
 
 
+def image_to_crop(points: torch.Tensor, regions: Regions, size: int) -> torch.Tensor:
+    """
+    Map (N, K, 2) image pixels into the ``size`` x ``size`` crop of each region.
+
+    The inverse of :func:`crop_to_image`: row n of ``points`` is mapped into region n's
+    crop; the result is (N, K, 2) crop pixels, outside [0, size) where a point lies outside
+    the region.
+    """
+    cos, sin = torch.cos(regions.rotations), torch.sin(regions.rotations)
+    rotation = torch.stack([torch.stack([cos, -sin], -1), torch.stack([sin, cos], -1)], -2)
+    offsets = (points - regions.centres[:, None, :]) @ rotation
+    return (offsets / regions.sides[:, None, None] + 0.5) * size
+
+
 def crop_grid(regions: Regions, size: int) -> torch.Tensor:
     """
     Return the image pixels that every pixel of each region's crop samples.

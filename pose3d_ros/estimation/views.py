@@ -16,8 +16,8 @@ from typing import Sequence, Tuple
 import torch
 
 from .detection import Detections, weighted_nms
+from .landmarks import regions_from_keypoints, skeleton_similarity
 from .regions import crop_to_image, Regions
-from ..geometry.boxes import overlap
 
 
 def squares(width: int, height: int, side: float,
@@ -85,15 +85,18 @@ def to_image(detections: Detections, view: Regions) -> Detections:
 
 
 def merge_views(per_view: Sequence[Detections], views: Regions, nms_iou: float,
-                merge_overlap: float, max_persons: int) -> Detections:
+                min_similarity: float, max_persons: int) -> Detections:
     """
     Merge detections of every view into one set in image pixels.
 
     Each view is first reduced by MediaPipe's weighted NMS in its own coordinates, so a
     person the full frame finds is exactly what MediaPipe finds. Views are then taken in
-    order (coarsest grid, the full frame, first): a detection is dropped when its box
-    overlaps an already kept box by more than ``merge_overlap`` of the smaller box. The
-    ``max_persons`` best-scoring detections are returned.
+    order (coarsest grid, the full frame, first): a detection is dropped when its four
+    keypoints repeat an already kept detection's (:func:`~.landmarks.skeleton_similarity`
+    at least ``min_similarity``, the region side as the scale), not when the boxes
+    overlap: the full frame's NMS may merge two people standing side by side into one
+    detection between them, and a tile that tells them apart must not be dropped for it.
+    The ``max_persons`` best-scoring detections are returned.
     """
     kept = None
     for index, detections in enumerate(per_view):
@@ -102,8 +105,12 @@ def merge_views(per_view: Sequence[Detections], views: Regions, nms_iou: float,
             kept = merged
             continue
         if len(merged.scores) and len(kept.scores):
-            covered = overlap(merged.boxes, kept.boxes, over='smaller')
-            merged = merged.select(covered.amax(1) <= merge_overlap)
+            keypoints = torch.cat([merged.keypoints, kept.keypoints])
+            sides = regions_from_keypoints(keypoints).sides
+            every = torch.ones(keypoints.shape[:2], dtype=torch.bool, device=sides.device)
+            similarity = skeleton_similarity(keypoints, every, sides)
+            repeated = similarity[:len(merged.scores), len(merged.scores):].amax(1)
+            merged = merged.select(repeated < min_similarity)
         kept = Detections.cat([kept, merged])
     order = torch.argsort(kept.scores, descending=True)[:max_persons]
     return kept.select(order)

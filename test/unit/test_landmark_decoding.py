@@ -5,8 +5,8 @@ import math
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.landmarks import (
-    body_support, decode_landmarks, duplicate_mask, refine_with_heatmaps, regions_from_keypoints,
-    skeleton_similarity)
+    decode_landmarks, duplicate_mask, refine_with_heatmaps, regions_from_keypoints, same_person,
+    skeleton_similarity, torso_cover)
 from pose3d_ros.estimation.regions import Regions
 from pose3d_ros.models.joint_sets import BLAZEPOSE_33, COCO_17, HUMAN36M_17, JOINT_SETS, MUCO_21
 import pytest
@@ -69,24 +69,46 @@ def test_decode_projects_and_rotates() -> None:
         pytest.approx(0.9)]
     assert landmarks.alignment.shape == (1, 2, 2)
     assert landmarks.body_support.tolist() == [pytest.approx(1.0)]
+    assert landmarks.torso_cover.shape == (1, 1)
 
 
-def test_body_support_reads_the_segmentation_at_the_torso() -> None:
+def test_torso_cover_reads_each_crop_at_every_torso() -> None:
+    # Two upright crops of side 256 centred at (128, 128) and (428, 128): crop pixels are
+    # image pixels shifted. Crop 0's mask covers its upper half only.
+    regions = Regions(torch.tensor([[128.0, 128.0], [428.0, 128.0]]), torch.full((2,), 256.0),
+                      torch.zeros(2))
     segmentation = torch.full((2, 1, 256, 256), -20.0)
-    segmentation[0, 0, :128] = 20.0  # the mask covers the upper half of crop 0 only
-    xy = torch.full((2, 33, 2), 0.25)
-    xy[:, 23:25, 1] = 0.75  # the hips in the lower half
-    xy[1, 11] = -0.1  # a shoulder outside crop 1 reads 0
-    np.testing.assert_allclose(body_support(segmentation, xy).numpy(), [0.5, 0.0], atol=1e-6)
+    segmentation[0, 0, :128] = 20.0
+    segmentation[1, 0] = 20.0
+    pixels = torch.full((2, 33, 2), 64.0)
+    pixels[0, 23:25, 1] = 192.0  # person 0's hips in the lower half of crop 0
+    pixels[1] += torch.tensor([300.0, 0.0])  # person 1 inside crop 1 only
+    pixels[1, 11] = torch.tensor([60.0, 30.0])  # ... but one shoulder on crop 0's mask
+    cover = torso_cover(segmentation, regions, pixels)
+    np.testing.assert_allclose(cover.numpy(), [[0.5, 0.25], [0.0, 0.75]], atol=1e-6)
 
 
 def test_duplicates_keep_the_best_ranked_skeleton() -> None:
     base = torch.rand(33, 2) * 100
     pixels = torch.stack([base, base + 2.0, base + 80.0])
     visible = torch.ones(3, 33, dtype=torch.bool)
-    keep = duplicate_mask(pixels, visible, torch.tensor([200.0, 200.0, 200.0]),
-                          torch.tensor([0.7, 0.9, 0.8]), min_similarity=0.5)
+    same = same_person(pixels, visible, torch.full((3,), 200.0), torch.eye(3), 0.5, 0.5)
+    assert same.tolist() == [[True, True, False], [True, True, False], [False, False, True]]
+    keep = duplicate_mask(same, torch.tensor([0.7, 0.9, 0.8]))
     assert keep.tolist() == [False, True, True]
+
+
+def test_a_skeleton_on_another_persons_body_is_that_person() -> None:
+    base = torch.rand(33, 2) * 100
+    pixels = torch.stack([base, base * 0.2 + 40.0])  # a small skeleton on the first's arm
+    visible = torch.ones(2, 33, dtype=torch.bool)
+    sides = torch.tensor([200.0, 60.0])
+    apart = torch.eye(2)
+    assert not same_person(pixels, visible, sides, apart, 0.5, 0.5)[0, 1]
+    on_body = torch.tensor([[1.0, 0.9], [0.1, 1.0]])  # the first's mask holds its torso
+    assert same_person(pixels, visible, sides, on_body, 0.5, 0.5)[1, 0]
+    assert duplicate_mask(same_person(pixels, visible, sides, on_body, 0.5, 0.5),
+                          torch.tensor([1.9, 1.5])).tolist() == [True, False]
 
 
 def test_side_by_side_skeletons_are_two_people_one_repeated_is_one() -> None:

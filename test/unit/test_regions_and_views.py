@@ -5,7 +5,7 @@ import math
 import cv2
 import numpy as np
 from pose3d_ros.estimation.detection import Detections
-from pose3d_ros.estimation.regions import crop, crop_grid, crop_to_image, Regions
+from pose3d_ros.estimation.regions import crop, crop_grid, crop_to_image, image_to_crop, Regions
 from pose3d_ros.estimation.views import merge_views, to_image, view_grids, view_regions
 from pose3d_ros.geometry.boxes import from_centre_size
 import pytest
@@ -28,6 +28,15 @@ def test_crop_to_image_corners_and_rotation() -> None:
     turned = crop_to_image(corners, one_region(100.0, 50.0, 40.0, math.pi / 2), 8)[0]
     np.testing.assert_allclose(turned.numpy(), [[120.0, 30.0], [120.0, 70.0], [100.0, 50.0]],
                                atol=1e-9)
+
+
+def test_image_to_crop_inverts_crop_to_image() -> None:
+    regions = Regions(torch.tensor([[100.0, 50.0], [-20.0, 300.0]], dtype=torch.float64),
+                      torch.tensor([40.0, 333.0], dtype=torch.float64),
+                      torch.tensor([0.3, -2.5], dtype=torch.float64))
+    points = torch.rand(2, 5, 2, dtype=torch.float64) * 256
+    np.testing.assert_allclose(image_to_crop(crop_to_image(points, regions, 256), regions,
+                                             256).numpy(), points.numpy(), atol=1e-9)
 
 
 def test_crop_grid_is_crop_to_image_of_every_crop_pixel() -> None:
@@ -102,14 +111,25 @@ def test_to_image_maps_normalised_view_coordinates() -> None:
     np.testing.assert_allclose(found.keypoints[0, 0].numpy(), [300.0, 175.0])
 
 
+def person(face: list, hip: list, scale_point: list, score: float) -> Detections:
+    """Return one detection: a centre-size face box, hip centre and scale point (view units)."""
+    keypoints = torch.tensor([[hip, scale_point, hip, scale_point]], dtype=torch.float32)
+    return Detections(from_centre_size(torch.tensor([face])), keypoints, torch.tensor([score]))
+
+
 def test_merge_views_prefers_the_full_frame_and_drops_repeats() -> None:
+    # The full frame (centre (100, 100), side 200) and a tile (centre (50, 50), side 100).
     views = Regions(torch.tensor([[100.0, 100.0], [50.0, 50.0]]), torch.tensor([200.0, 100.0]),
                     torch.zeros(2))
-    full = detections([[0.5, 0.5, 0.1, 0.1]], [0.6])  # image box centred at (100, 100)
-    # The tile sees the same face (image (100, 100)) with a higher score, and a new person.
-    tile = detections([[1.0, 1.0, 0.2, 0.2], [0.2, 0.2, 0.1, 0.1]], [0.95, 0.8])
+    # One person, hips at image (100, 120), the scale point 60 px above; the face box is
+    # large (80 px), as when the full frame's NMS merges two people into one.
+    full = person([0.5, 0.2, 0.4, 0.4], [0.5, 0.6], [0.5, 0.3], 0.6)
+    # The tile sees the same person with a higher score, and a person beside them whose
+    # face box lies inside the full frame's: kept, since the keypoints say it is someone
+    # else.
+    tile = Detections.cat([person([1.0, -0.1, 0.2, 0.2], [1.0, 1.2], [1.0, 0.6], 0.95),
+                           person([0.8, -0.1, 0.2, 0.2], [0.7, 1.2], [0.7, 0.6], 0.8)])
     merged = merge_views([full, tile], views, 0.3, 0.5, max_persons=10)
     np.testing.assert_allclose(merged.scores.numpy(), [0.8, 0.6])
-    centres = (merged.boxes[:, :2] + merged.boxes[:, 2:]) / 2
-    np.testing.assert_allclose(centres.numpy(), [[20.0, 20.0], [100.0, 100.0]])
+    np.testing.assert_allclose(merged.keypoints[:, 0].numpy(), [[70.0, 120.0], [100.0, 120.0]])
     assert len(merge_views([full, tile], views, 0.3, 0.5, max_persons=1).scores) == 1

@@ -1,15 +1,14 @@
 """The verifier's physics on made-up placements: who is a person, whatever proposed them."""
 
-import dataclasses
-
 import numpy as np
 from pose3d_ros.estimation.backends import Placement
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.landmarks import KeptPersons
-from pose3d_ros.estimation.verifier import Evidence, verify
+from pose3d_ros.estimation.verifier import body_shaped, Evidence, verify
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.geometry.root import prior_depth
 from pose3d_ros.models.joint_sets import BLAZEPOSE_33
+import torch
 
 CAMERA = CameraModel.from_hfov(640, 480, 60.0)
 
@@ -34,10 +33,16 @@ def scene(depths, region_sides, shift_px=0.0):
     kept = KeptPersons(
         pixels=pixels, delivered=pixels, world=joints - joints[:, [23]], visibility=np.ones(
             (count, 33)), inside=np.ones((count, 33)), alignment=pixels[:, :2],
-        sides=sides, scores=np.ones(count), body_support=np.ones(count))
+        sides=sides, scores=np.ones(count))
     placement = Placement(pixels, np.ones((count, 33)), joints, prior_depth(fx, fy, sides),
                           np.ones(count, bool))
     return kept, placement
+
+
+def shape_of(kept: KeptPersons, support: list) -> tuple:
+    """Return what :func:`body_shaped` reads of ``kept``, with the given body support."""
+    return (torch.from_numpy(kept.pixels), torch.from_numpy(kept.sides),
+            torch.tensor(support, dtype=torch.float64))
 
 
 def test_a_placed_body_is_measured_as_one() -> None:
@@ -45,10 +50,10 @@ def test_a_placed_body_is_measured_as_one() -> None:
     # A 1.7 m person at 3 m spans fx * 1.7 / 3 px; its region about 1.2 times that.
     side = fx * 1.7 / 3.0 * 1.2
     kept, placement = scene([3.0], [side])
-    evidence = Evidence.of(kept, placement, CAMERA, BLAZEPOSE_33)
+    evidence = Evidence.of(placement, CAMERA, kept.sides, BLAZEPOSE_33)
     assert evidence.reprojection[0] < 1e-9
     assert 0.5 < evidence.distance_ratio[0] < 2.0
-    assert 0.6 < evidence.body_extent[0] < 0.9 and evidence.body_support[0] == 1.0
+    assert body_shaped(*shape_of(kept, [1.0]), EstimatorConfig()).tolist() == [True]
     assert verify(kept, placement, CAMERA, BLAZEPOSE_33, EstimatorConfig())[0].scores.size == 1
 
 
@@ -59,25 +64,25 @@ def test_each_physics_check_rejects_what_it_is_for() -> None:
     # A skeleton in a region ten times too large: distances disagree, the body is too small
     # for its region.
     kept, placement = scene([3.0], [side * 10])
-    evidence = Evidence.of(kept, placement, CAMERA, BLAZEPOSE_33)
+    evidence = Evidence.of(placement, CAMERA, kept.sides, BLAZEPOSE_33)
     assert evidence.distance_ratio[0] > config.max_distance_ratio
-    assert evidence.body_extent[0] < config.min_body_extent
+    assert body_shaped(*shape_of(kept, [1.0]), config).tolist() == [False]
     # 2D landmarks that the placed skeleton does not project onto.
-    kept, placement = scene([3.0], [side], shift_px=0.3 * side)
-    assert Evidence.of(kept, placement, CAMERA, BLAZEPOSE_33).reprojection[0] > \
+    kept, placement = scene([3.0, 3.0], [side, side], shift_px=np.array([[0.0], [0.3 * side]]))
+    assert Evidence.of(placement, CAMERA, kept.sides, BLAZEPOSE_33).reprojection[1] > \
         config.max_reprojection_error
-    # A skeleton drawn on someone's limb: the segmentation does not hold its torso.
-    kept, placement = scene([3.0, 3.0], [side, side])
-    kept = dataclasses.replace(kept, body_support=np.array([1.0, 0.3]))
     survivors, placed = verify(kept, placement, CAMERA, BLAZEPOSE_33, config)
-    assert survivors.body_support.tolist() == [1.0] and len(placed.joints) == 1
+    assert survivors.sides.tolist() == [side] and len(placed.joints) == 1
+    # A skeleton drawn on someone's limb: the segmentation does not hold its torso.
+    kept, _ = scene([3.0, 3.0], [side, side])
+    assert body_shaped(*shape_of(kept, [1.0, 0.3]), config).tolist() == [True, False]
 
 
 def test_no_persons_is_nothing_to_verify() -> None:
     kept, placement = scene([3.0], [100.0])
     empty = kept.select(np.zeros(1, bool)), placement.select(np.zeros(1, bool))
-    evidence = Evidence.of(*empty, CAMERA, BLAZEPOSE_33)
-    assert evidence.distance_ratio.shape == evidence.body_extent.shape == (0,)
+    evidence = Evidence.of(empty[1], CAMERA, empty[0].sides, BLAZEPOSE_33)
+    assert evidence.distance_ratio.shape == evidence.reprojection.shape == (0,)
     assert len(verify(*empty, CAMERA, BLAZEPOSE_33, EstimatorConfig())[1].joints) == 0
 
 
