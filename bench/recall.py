@@ -41,25 +41,17 @@ SETTINGS = settings_of(EstimatorConfig, 'cli')
 #: The configurations ``--compare`` weighs, as changes to the options given.
 CONSIDERED: Dict[str, dict] = {
     'detector only': DETECTOR_ONLY,
-    '+ near field': {**DETECTOR_ONLY, 'near_field': True, 'near_field_scale': 1.0},
-    '+ HOG 64x128, step 1.1': {**DETECTOR_ONLY, 'hog_detectors': 'people_64x128',
-                               'hog_upscale': 1.0, 'hog_scale_step': 1.1},
-    '+ HOG 64x128, step 1.2': {**DETECTOR_ONLY, 'hog_detectors': 'people_64x128',
-                               'hog_upscale': 1.0, 'hog_scale_step': 1.2},
-    '+ HOG 64x128 x2, step 1.2': {**DETECTOR_ONLY, 'hog_detectors': 'people_64x128',
-                                  'hog_upscale': 2.0, 'hog_scale_step': 1.2},
-    '+ HOG Daimler x2, step 1.2': {**DETECTOR_ONLY, 'hog_detectors': 'daimler_48x96',
-                                   'hog_upscale': 2.0, 'hog_scale_step': 1.2},
-    '+ HOG both x2, step 1.2': {**DETECTOR_ONLY, 'hog_detectors': 'both',
-                                'hog_upscale': 2.0, 'hog_scale_step': 1.2},
+    '+ grids 4, 6': {**DETECTOR_ONLY, 'detector_grids': (1, 2, 3, 4, 6)},
+    '+ frame edges': {**DETECTOR_ONLY, 'frame_edges': True},
+    '+ near field': {**DETECTOR_ONLY, 'near_field': True},
+    '+ HOG 64x128, step 1.2': {**DETECTOR_ONLY, 'hog_detectors': 'people_64x128'},
     '+ HOG both x2, step 1.1': {**DETECTOR_ONLY, 'hog_detectors': 'both',
                                 'hog_upscale': 2.0, 'hog_scale_step': 1.1},
-    '+ grid 4': {**DETECTOR_ONLY, 'detector_grids': (1, 2, 3, 4)},
-    '+ frame edges': {**DETECTOR_ONLY, 'frame_edges': True},
-    'defaults': {},
-    '+ HOG both x2, step 1.1, grid 4, near field, frame edges': {
-        'near_field': True, 'near_field_scale': 1.0, 'frame_edges': True, 'hog_detectors': 'both',
-        'hog_upscale': 2.0, 'hog_scale_step': 1.1, 'detector_grids': (1, 2, 3, 4)},
+    'defaults (grids 4, 6, frame edges, HOG 64x128)': {},
+    'defaults + grid 8': {'detector_grids': (1, 2, 3, 4, 6, 8)},
+    'defaults + grid 8, HOG both x2 step 1.1, near field': {
+        'detector_grids': (1, 2, 3, 4, 6, 8), 'hog_detectors': 'both', 'hog_upscale': 2.0,
+        'hog_scale_step': 1.1, 'near_field': True},
 }
 
 

@@ -7,7 +7,9 @@ real person of messi5.jpg over a photograph without people,
 same frame, interleaved: ``torch-cpu`` (our PyTorch networks), ``litert-cpu`` (the same
 detector tiles and person crops run by LiteRT's XNNPACK with the same thread count, the
 reference), ``torch-cpu-detector-only`` (as ``torch-cpu`` with BlazePose's detector as
-the only proposal source, as before the sources that need no face) and, with a GPU,
+the only proposal source, on its grids of before, as before the sources that need no
+face), ``torch-cpu-stream`` (``torch-cpu`` as a stream's detection frames call it, each
+looking at the next of ``search_frames`` parts of the search) and, with a GPU,
 ``torch-cuda-fp32`` and ``torch-cuda-fp16``. Per-stage and end-to-end milliseconds (median
 and 90th percentile), the persons found, and each implementation's agreement with
 ``torch-cpu`` (mean 2D keypoint px, mean 3D joint mm); then, for ``torch-cpu``, each
@@ -46,6 +48,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.estimation.pipeline import PipelineConfig
 from pose3d_ros.estimation.proposals import DETECTOR_ONLY, SOURCES
 from pose3d_ros.estimation.result import FrameResult
 from pose3d_ros.evaluation.crowds import crowd
@@ -61,6 +64,27 @@ STAGES = {'detector': 'propose', 'landmarks': 'landmarks', 'root': 'place'}
 INPUT_HZ = 30.0
 #: The proposal sources before the sources that need no face: BlazePose's detector alone.
 DETECTOR_ONLY_IMPL = 'torch-cpu-detector-only'
+STREAM_IMPL = 'torch-cpu-stream'
+
+
+class StreamDetections:
+    """
+    An estimator as a stream's detection frames call it: each call, the next search part.
+
+    A stream deals the search (the detector grids from ``search_grid`` up, the frame-edge
+    squares) out to ``search_frames`` detection frames (:mod:`pose3d_ros.estimation.pipeline`);
+    a single image looks at all of it. The median over calls is a detection frame's cost.
+    """
+
+    def __init__(self, estimator: PoseEstimator,
+                 parts: int = PipelineConfig().search_frames) -> None:
+        self.estimator, self.parts, self.calls = estimator, parts, 0
+
+    def __call__(self, frame: np.ndarray, camera: CameraModel) -> FrameResult:
+        """Estimate with the next part of the search."""
+        part = (self.calls % self.parts, self.parts)
+        self.calls += 1
+        return self.estimator(frame, camera, search=part)
 
 
 def implementations(threads: int) -> Dict[str, EstimatorConfig]:
@@ -282,16 +306,17 @@ def print_tables(records: List[dict]) -> None:
               f'{cell(stages["root"]["ms"])} | {cell(pipeline["ms"])} | '
               f'{cell(pipeline["p90_ms"])} | {cell(pipeline["ms"] / reference, 2)} | '
               f'{cell(pipeline["vs_torch_cpu_px"], 2)} | {cell(pipeline["vs_torch_cpu_mm"])} |')
-    print('\nThe proposal sources of torch-cpu, and the landmark stage that looks at them:\n')
-    print('| resolution | persons | ' + ' | '.join(f'{name} ms' for name in SOURCES) +
+    print('\nThe proposal sources of torch-cpu (a single image: all of the search; a stream\'s '
+          'detection frame: one part of it), and the landmark stage that looks at them:\n')
+    print('| resolution | persons | impl | ' + ' | '.join(f'{name} ms' for name in SOURCES) +
           f' | landmarks ms | pipeline ms | / {DETECTOR_ONLY_IMPL} |')
-    print('| --- | --- | --- |' + ' --- |' * (len(SOURCES) + 2))
+    print('| --- | --- | --- | --- |' + ' --- |' * (len(SOURCES) + 2))
     for (resolution, persons, impl), stages in rows.items():
-        if impl == 'torch-cpu':
+        if impl in ('torch-cpu', STREAM_IMPL):
             sources = [cell(stages[f'source {name}']['ms']) if f'source {name}' in stages
                        else '-' for name in SOURCES]
             before = rows[resolution, persons, DETECTOR_ONLY_IMPL]['pipeline']['ms']
-            print(f'| {resolution} | {persons} | ' + ' | '.join(sources) +
+            print(f'| {resolution} | {persons} | {impl} | ' + ' | '.join(sources) +
                   f' | {cell(stages["landmarks"]["ms"])} | {cell(stages["pipeline"]["ms"])} | '
                   f'{cell(stages["pipeline"]["ms"] / before, 2)} |')
     nodes = [r for r in records if r['stage'] == 'node']
@@ -327,6 +352,7 @@ def main() -> int:
 
     estimators = {name: PoseEstimator(config)
                   for name, config in implementations(args.threads).items()}
+    estimators[STREAM_IMPL] = StreamDetections(estimators['torch-cpu'])
     auto = PoseEstimator(EstimatorConfig(runtime='auto', max_persons=max(CROWDS),
                                          threads=args.threads))
     selected = {('litert', 'cpu'): 'litert-cpu', ('torch', 'cpu'): 'torch-cpu',

@@ -12,7 +12,8 @@ into canvases) and prints markdown tables:
 3. speed: frames per second on the translated clip with the proposal sources on every
    frame against landmark-driven regions (sources every 10 frames), same run,
    interleaved: BlazePose's detector on the full frame, on tiles too, and the default
-   sources (the tiles and HOG, which then run only when the tracker needs them).
+   sources (HOG and the search: tiles to grid 6 and the frame-edge squares, dealt out to
+   12 detection frames; all of them then run only when the tracker needs them).
 
 Usage: python bench/tracking.py [--device cpu|cuda] [--world-min-cutoff HZ] [--world-beta B]
 (the last two change the 3D joints' One Euro filter from the default 0.1 Hz and 10)
@@ -91,9 +92,9 @@ def main() -> int:
 
     print('\n| estimator | detector runs | frames per second (median of 3) | ratio |')
     print('| --- | --- | --- | --- |')
-    settings = [(name, every, estimator, label)
-                for estimator, label in ((full_frame, 'full frame'), (with_tiles, 'tiles 2, 3'),
-                                         (defaults, 'defaults: tiles 2, 3 and HOG'))
+    estimators = ((full_frame, 'full frame'), (with_tiles, 'tiles 2, 3'),
+                  (defaults, 'defaults: HOG, the search (tiles 4, 6, frame edges)'))
+    settings = [(name, every, estimator, label) for estimator, label in estimators
                 for name, every in (('detector every frame', 1),
                                     ('landmark-driven, detector every 10', 10))]
     times = {key[0::3]: [] for key in settings}

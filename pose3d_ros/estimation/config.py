@@ -57,9 +57,14 @@ class EstimatorConfig:
     nms_iou: float = setting(0.3, "IoU above which a view's detections merge in weighted NMS "
                                   '(MediaPipe: 0.3).', low=0.0, high=1.0, runtime=True)
     detector_grids: Tuple[int, ...] = setting(
-        (1, 2, 3), 'Detector views: for each g, overlapping squares of side max(width, '
-                   'height) / g; g = 1 is the whole frame (letterboxed, as MediaPipe), larger '
-                   'g are tiles that show far people larger.', low=1, high=8, runtime=True)
+        (1, 2, 3, 4, 6), 'Detector views: for each g, overlapping squares of side max(width, '
+                         'height) / g; g = 1 is the whole frame (letterboxed, as MediaPipe), '
+                         'larger g are tiles that show far people larger.', low=1, high=8,
+        runtime=True)
+    search_grid: int = setting(
+        4, 'Detector grids from this one up are part of the search, with the frame-edge and '
+           'near-field squares: a single image looks at all of it, a stream deals it out '
+           'to search_frames detection frames.', low=1, high=9, runtime=True)
     tile_overlap: float = setting(0.25, 'Minimum overlap of neighbouring tiles, fraction of '
                                         'their side.', low=0.0, high=0.9, runtime=True)
     hog_detectors: str = setting(
@@ -112,8 +117,8 @@ class EstimatorConfig:
                'network, for people too close or too cut by the frame for any detector.',
         runtime=True)
     frame_edges: bool = setting(
-        False, 'Frame-edge search: squares on the left and right edges of the frame, partly '
-               'outside it, looked at by the landmark network, for people the edge cuts.',
+        True, 'Frame-edge search: squares on the left and right edges of the frame, partly '
+              'outside it, looked at by the landmark network, for people the edge cuts.',
         runtime=True)
     frame_edge_scale: float = setting(
         0.5, 'Side of the frame-edge squares, a fraction of the image height; they overlap '

@@ -31,8 +31,8 @@ import torch
 from .backends import BACKENDS, inside_image, Placement
 from .config import EstimatorConfig
 from .landmarks import (decode_landmarks, duplicate_mask, KeptPersons, Landmarks,
-                        regions_from_keypoints, same_person)
-from .proposals import Proposals, SOURCES
+                        regions_from_keypoints, same_person, torso_cover)
+from .proposals import Proposals, SearchPart, SOURCES, WHOLE
 from .regions import crop, Regions
 from .result import FrameResult, Person
 from .timing import stage
@@ -99,7 +99,7 @@ class PoseEstimator:
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel,
                  seeds: Optional[np.ndarray] = None, seed_scores: Optional[np.ndarray] = None,
-                 detect: bool = True) -> FrameResult:
+                 detect: bool = True, search: SearchPart = WHOLE) -> FrameResult:
         """
         Find the persons in ``rgb``.
 
@@ -118,6 +118,11 @@ class PoseEstimator:
             (K,) scores the seeded persons carry (their tracks' detector scores).
         detect
             False skips the proposal sources: only the seeds are looked at.
+        search
+            Which part of the search (the detector grids from ``search_grid`` up, the
+            near-field and frame-edge squares) the sources look at: (index, count), the
+            index-th of count parts; a stream deals the parts out to its frames. Default:
+            all of it.
 
         Raises
         ------
@@ -144,7 +149,7 @@ class PoseEstimator:
                 prepared = {}
                 for name, source in sources.items():
                     with stage(source_timings, name, self.device):
-                        prepared[name] = source.prepare(image, config)
+                        prepared[name] = source.prepare(image, config, search)
             with stage(timings, 'propose', self.device):
                 proposals = []
                 for name, source in sources.items():
@@ -212,33 +217,37 @@ class PoseEstimator:
             pinhole = camera.normalised(keypoints.double().cpu().numpy()) * [fx, fy] + [cx, cy]
             keypoints = torch.from_numpy(pinhole).to(keypoints)
             to_source = camera.distort
+        regions = regions_from_keypoints(keypoints)
         if refine.any():
-            first = self._landmark_network(image, regions_from_keypoints(keypoints[refine]),
-                                           to_source)
+            first = self._landmark_network(image, regions.select(refine), to_source)
             keypoints = keypoints.clone()
             keypoints[refine] = first.alignment
-        regions = regions_from_keypoints(keypoints)
+            regions = regions_from_keypoints(keypoints)
         landmarks = self._landmark_network(image, regions, to_source)
+        if refine.any():  # a box's first answer stays a candidate beside its refined one
+            landmarks = Landmarks.cat([landmarks, first])
+            scores = torch.cat([scores, scores[refine]])
+            refine = torch.cat([refine, refine[refine]])
         delivered = camera.distort(landmarks.pixels.double())
         inside = inside_image(delivered, camera)
         visible = (landmarks.visibility >= VISIBILITY_THRESHOLD) & inside
         presence = torch.where(refine, config.min_box_pose_presence, config.min_pose_presence)
-        keep = (landmarks.pose_score >= presence) & \
-            (visible.sum(-1) >= config.min_visible_landmarks) & \
-            body_shaped(landmarks.pixels, regions.sides, landmarks.body_support, config)
-        if keep.any():
-            same = same_person(landmarks.pixels[keep], visible[keep], regions.sides[keep],
-                               landmarks.torso_cover[keep][:, keep],
-                               config.duplicate_similarity, config.duplicate_torso_cover)
-            keep[keep.clone()] = duplicate_mask(same, (landmarks.pose_score + scores)[keep])
+        kept = ((landmarks.pose_score >= presence) &
+                (visible.sum(-1) >= config.min_visible_landmarks)).nonzero()[:, 0]
+        cover = torso_cover(landmarks.select(kept))
+        bodies = body_shaped(landmarks.pixels[kept], landmarks.regions.sides[kept],
+                             cover.diagonal(), config)
+        kept, cover = kept[bodies], cover[bodies][:, bodies]
+        same = same_person(landmarks.pixels[kept], visible[kept], landmarks.regions.sides[kept],
+                           cover, config.duplicate_similarity, config.duplicate_torso_cover)
+        kept = kept[duplicate_mask(same, (landmarks.pose_score + scores)[kept])]
         # The best max_persons by proposal score, in that order, whatever their source.
-        kept = keep.nonzero()[:, 0]
         kept = kept[torch.argsort(scores[kept], descending=True, stable=True)]
         return KeptPersons.to_host(
             kept[:config.max_persons], pixels=landmarks.pixels, delivered=delivered,
             world=landmarks.world, visibility=landmarks.visibility, inside=inside,
-            alignment=camera.distort(landmarks.alignment.double()), sides=regions.sides,
-            scores=scores)
+            alignment=camera.distort(landmarks.alignment.double()),
+            sides=landmarks.regions.sides, scores=scores)
 
     def _landmark_network(self, image: torch.Tensor, regions: Regions,
                           to_source: Optional[Callable]) -> Landmarks:

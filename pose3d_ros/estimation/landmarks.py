@@ -10,6 +10,7 @@ WorldLandmarkProjectionCalculator. All functions are batched torch on the tensor
 
 from dataclasses import dataclass, fields
 import math
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -67,10 +68,10 @@ class Landmarks:
     alignment
         (N, 2, 2) image pixels of the two auxiliary landmarks (hip centre and full-body
         scale point) MediaPipe uses to place the next region.
-    torso_cover
-        (N, N) how much crop i's person segmentation covers person j's torso landmarks
-        (shoulders and hips): the mean segmentation probability there, in [0, 1]
-        (:func:`torso_cover`).
+    segmentation
+        (N, 1, S, S) person segmentation logits over each crop.
+    regions
+        The N regions the crops were taken from.
 
     """
 
@@ -80,29 +81,41 @@ class Landmarks:
     pose_score: torch.Tensor
     world: torch.Tensor
     alignment: torch.Tensor
-    torso_cover: torch.Tensor
+    segmentation: torch.Tensor
+    regions: Regions
 
-    @property
-    def body_support(self) -> torch.Tensor:
-        """Return (N,) how much each person's own crop segmentation covers their torso."""
-        return self.torso_cover.diagonal()
+    def select(self, index: torch.Tensor) -> 'Landmarks':
+        """Return the persons at ``index`` (indices or a boolean mask)."""
+        values = {field.name: getattr(self, field.name) for field in fields(self)}
+        regions = values.pop('regions')
+        return Landmarks(**{name: value[index] for name, value in values.items()},
+                         regions=regions.select(index))
+
+    @staticmethod
+    def cat(parts: Sequence['Landmarks']) -> 'Landmarks':
+        """Concatenate the persons of several decodings."""
+        values = {field.name: torch.cat([getattr(part, field.name) for part in parts])
+                  for field in fields(Landmarks) if field.name != 'regions'}
+        regions = Regions(*(torch.cat([getattr(part.regions, name) for part in parts])
+                            for name in ('centres', 'sides', 'rotations')))
+        return Landmarks(**values, regions=regions)
 
 
-def torso_cover(segmentation: torch.Tensor, regions: Regions,
-                pixels: torch.Tensor) -> torch.Tensor:
+def torso_cover(landmarks: Landmarks) -> torch.Tensor:
     """
     Return how much each crop's person segmentation covers every person's torso.
 
-    ``segmentation`` (N, 1, S, S) logits over the crops of ``regions`` (N); ``pixels``
-    (N, 33, 2) image landmarks of the N persons. Entry [i, j] of the (N, N) result is the
-    mean segmentation probability of crop i at person j's shoulders and hips; a landmark
-    outside the crop reads 0. The diagonal is each person's support by their own crop's
-    segmentation; an entry off it near 1 says that person j's torso lies on the body crop
-    i segments, as for a skeleton the network draws on part of someone else.
+    Entry [i, j] of the (N, N) result, for N ``landmarks``, is the mean segmentation
+    probability of crop i at person j's shoulders and hips, in [0, 1]; a landmark outside
+    the crop reads 0. The diagonal is each person's support by their own crop's
+    segmentation (near 1 for a person, low for a skeleton drawn on a limb); an entry off
+    it near 1 says that person j's torso lies on the body crop i segments, as for a
+    skeleton the network draws on part of someone else.
     """
-    count, size = len(pixels), segmentation.shape[-1]
-    torso = pixels[:, list(TORSO_LANDMARKS)].reshape(1, -1, 2).expand(count, -1, -1)
-    cells = torch.floor(image_to_crop(torso, regions, size)).long()  # (N, 4N, 2)
+    segmentation, count = landmarks.segmentation, len(landmarks.pixels)
+    size = segmentation.shape[-1]
+    torso = landmarks.pixels[:, list(TORSO_LANDMARKS)].reshape(1, -1, 2).expand(count, -1, -1)
+    cells = torch.floor(image_to_crop(torso, landmarks.regions, size)).long()  # (N, 4N, 2)
     col, row = cells[..., 0], cells[..., 1]
     inside = (col >= 0) & (col < size) & (row >= 0) & (row < size)
     index = row.clamp(0, size - 1) * size + col.clamp(0, size - 1)
@@ -196,8 +209,7 @@ def decode_landmarks(raw: torch.Tensor, pose_flag: torch.Tensor, segmentation: t
                            sin * local[..., 0] + cos * local[..., 1], local[..., 2]], -1)
     return Landmarks(pixels[:, :NUM_LANDMARKS], torch.sigmoid(points[..., 3]),
                      torch.sigmoid(points[..., 4]), pose_flag[:, 0], rotated,
-                     pixels[:, list(AUX_ROI_LANDMARKS)],
-                     torso_cover(segmentation, regions, pixels[:, :NUM_LANDMARKS]))
+                     pixels[:, list(AUX_ROI_LANDMARKS)], segmentation, regions)
 
 
 def skeleton_similarity(pixels: torch.Tensor, visible: torch.Tensor,

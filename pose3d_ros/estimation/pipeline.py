@@ -12,6 +12,11 @@ full-body scale points), so the proposal sources do not run every frame. They ru
 first frame, every ``detect_every`` frames, whenever a track was lost in the previous
 frame, and whenever no one is tracked; between those frames a newcomer waits for the
 next detection. Without ``tracking`` they run on every frame and persons have no ids.
+
+The search (the finer detector grids, the frame-edge and near-field squares: many regions,
+for people no cheaper source finds) is dealt out to the detection frames: each looks at
+one of ``search_frames`` parts, in turn, so that a stream's frames cost about the same
+and the whole image is searched every ``search_frames`` detections.
 """
 
 from collections import deque
@@ -46,6 +51,11 @@ class PipelineConfig:
     detect_every: int = setting(10, 'With tracking, run the proposal sources at least every '
                                     'this many frames (1: every frame).', low=1, high=1000,
                                 runtime=True)
+    search_frames: int = setting(
+        12, 'The search (detector grids from search_grid up, frame-edge and near-field '
+            'squares) is dealt out to this many detection frames, a part each, so that no '
+            'frame pays for all of it (1: all of it on every detection frame).', low=1,
+        high=1000, runtime=True)
     tracker: TrackingConfig = TrackingConfig()
     use_depth: bool = setting(False, "Fuse a registered depth image into each person's "
                                      'distance (depth/image, 16UC1 mm or 32FC1 m).',
@@ -111,6 +121,7 @@ class Pipeline:
         self.depth = RegisteredDepth()
         self.tracker: Union[PoseTracker, Untracked] = self._tracker(config)
         self._since_detection: Optional[int] = None
+        self._detections = 0  # detection frames so far: which part of the search is next
         self._last: Optional[tuple] = None  # (time, camera size)
         self._lock = threading.Lock()
         self._pending: Optional[Tuple[PipelineConfig, EstimatorConfig]] = None
@@ -174,7 +185,10 @@ class Pipeline:
         detect = (self._since_detection is None or
                   self._since_detection + 1 >= self.config.detect_every or
                   self.tracker.lost_last_frame or len(seeds) == 0)
-        result = self.estimator(rgb, camera, seeds, seed_scores, detect=detect)
+        count = self.config.search_frames
+        result = self.estimator(rgb, camera, seeds, seed_scores, detect=detect,
+                                search=(self._detections % count, count))
+        self._detections += detect
         timings = dict(result.timings_ms)
         if self.config.use_depth:  # before tracking, so that the fused distance is smoothed
             start = time.perf_counter()

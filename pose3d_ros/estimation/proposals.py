@@ -31,7 +31,7 @@ from . import hog
 from .config import EstimatorConfig
 from .detection import decode, ssd_anchor_centres
 from .regions import crop, Regions
-from .views import merge_views, squares, view_grids, view_regions
+from .views import merge_views, searched_views, squares, view_grids, view_regions
 from ..models.blazepose import POSE_DETECTION
 from ..models.runtime import Network
 
@@ -83,11 +83,22 @@ class Proposals:
                          torch.cat([p.from_box for p in parts]))
 
 
+#: One part of the search: (index, count), the index-th of count parts. A single image is
+#: searched whole; a stream spreads the search over frames (``search_frames``).
+SearchPart = Tuple[int, int]
+WHOLE: SearchPart = (0, 1)
+
+
 class ProposalSource(Protocol):
     """What the estimator asks of a proposal source."""
 
-    def prepare(self, image: torch.Tensor, config: EstimatorConfig) -> Any:
-        """Make this source's input from the (3, H, W) float image (the preprocess stage)."""
+    def prepare(self, image: torch.Tensor, config: EstimatorConfig, part: SearchPart) -> Any:
+        """
+        Make this source's input from the (3, H, W) float image (the preprocess stage).
+
+        A source whose regions are the search (the finer detector grids, the near-field and
+        frame-edge squares) looks at the ``part`` of them only; the others ignore it.
+        """
 
     def propose(self, prepared: Any, config: EstimatorConfig) -> Proposals:
         """Return the candidate regions found in the prepared input (the propose stage)."""
@@ -106,19 +117,23 @@ class DetectorViews:
 
     One detector forward over all views; SSD decoding, MediaPipe's weighted NMS per view,
     and the views merged in image pixels (:func:`~.views.merge_views`). The full frame
-    (grid 1) takes ``min_detection_score``, tiles ``tile_min_detection_score``.
+    (grid 1) takes ``min_detection_score``, tiles ``tile_min_detection_score``. Grids from
+    ``search_grid`` up are the search (:func:`~.views.searched_views`).
     """
 
     def __init__(self, detector: Network, device: torch.device) -> None:
         self.detector = detector
         self.anchors = ssd_anchor_centres().to(device)
 
-    def prepare(self, image: torch.Tensor, config: EstimatorConfig) -> _PreparedViews:
-        """Crop every view to the detector's input in one batch."""
+    def prepare(self, image: torch.Tensor, config: EstimatorConfig,
+                part: SearchPart) -> _PreparedViews:
+        """Crop the views of this part of the search to the detector's input in one batch."""
         height, width = image.shape[-2:]
-        views = view_regions(width, height, config.detector_grids, config.tile_overlap,
-                             image.device)
-        grids = view_grids(width, height, config.detector_grids, config.tile_overlap)
+        layout = (width, height, config.detector_grids, config.tile_overlap)
+        seen = searched_views(*layout, config.search_grid, part)
+        views = view_regions(*layout, image.device).select(
+            torch.tensor(seen, dtype=torch.long, device=image.device))
+        grids = tuple(view_grids(*layout)[i] for i in seen)
         size = POSE_DETECTION.input_size[0]
         return _PreparedViews(views, grids,
                               POSE_DETECTION.to_input(crop(image, views, size, 'zeros')))
@@ -138,24 +153,28 @@ class DetectorViews:
 
 class FixedSquares:
     """
-    Squares laid over the image by a fixed rule, proposed as boxes scoring 0.
+    Squares laid over the image by a fixed rule, proposed as boxes scoring 0: the search.
 
     The landmark network looks at each; the verifier drops the ones that hold nobody.
     Scores of 0 rank them below every detection. Subclasses give the squares' centres
-    and side (:meth:`layout`).
+    and side (:meth:`layout`); a part of the search looks at every count-th square.
     """
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
 
-    def prepare(self, image: torch.Tensor, config: EstimatorConfig) -> Tuple[int, int]:
-        """Return the image's (width, height): all this source needs."""
-        return image.shape[-1], image.shape[-2]
+    def prepare(self, image: torch.Tensor, config: EstimatorConfig,
+                part: SearchPart) -> Tuple[int, int, SearchPart]:
+        """Return the image's (width, height) and the part: all this source needs."""
+        return image.shape[-1], image.shape[-2], part
 
-    def propose(self, size: Tuple[int, int], config: EstimatorConfig) -> Proposals:
-        """Return the squares of :meth:`layout` as boxes."""
-        centres, side = self.layout(*size, config)
-        boxes = [(u - side / 2, v - side / 2, u + side / 2, v + side / 2) for u, v in centres]
+    def propose(self, prepared: Tuple[int, int, SearchPart],
+                config: EstimatorConfig) -> Proposals:
+        """Return this part's squares of :meth:`layout` (every count-th) as boxes."""
+        width, height, (index, count) = prepared
+        centres, side = self.layout(width, height, config)
+        boxes = [(u - side / 2, v - side / 2, u + side / 2, v + side / 2)
+                 for u, v in list(centres)[index::count]]
         corners = torch.tensor(boxes, dtype=torch.float32, device=self.device).reshape(-1, 4)
         return Proposals.from_boxes(corners, corners.new_zeros(len(corners)))
 
@@ -235,7 +254,8 @@ class HogPeople:
             return config.hog_runtime
         return 'opencv' if self.device.type == 'cpu' else 'torch'
 
-    def prepare(self, image: torch.Tensor, config: EstimatorConfig) -> torch.Tensor:
+    def prepare(self, image: torch.Tensor, config: EstimatorConfig,
+                part: SearchPart) -> torch.Tensor:
         """Return the image itself: each detector builds its own pyramid from it."""
         return image
 
@@ -254,9 +274,11 @@ class HogPeople:
         return Proposals.cat(parts)
 
 
-#: The settings that leave BlazePose's detector as the only proposal source, as it was
-#: before the sources that need no face (the benchmarks' and tests' reference).
-DETECTOR_ONLY = {'near_field': False, 'frame_edges': False, 'hog_detectors': 'none'}
+#: The settings that leave BlazePose's detector on its grids of before as the only proposal
+#: source, as it was before the sources that need no face and the search (the benchmarks'
+#: and tests' reference).
+DETECTOR_ONLY = {'near_field': False, 'frame_edges': False, 'hog_detectors': 'none',
+                 'detector_grids': (1, 2, 3)}
 
 
 #: Every proposal source, made from the detector network and the estimator's device. Each

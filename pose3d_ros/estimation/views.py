@@ -74,6 +74,23 @@ def view_grids(width: int, height: int, grids: Tuple[int, ...],
     return tuple(view[3] for view in _layout(width, height, grids, overlap_fraction))
 
 
+@functools.lru_cache(maxsize=64)
+def searched_views(width: int, height: int, grids: Tuple[int, ...], overlap_fraction: float,
+                   search_grid: int, part: Tuple[int, int]) -> Tuple[int, ...]:
+    """
+    Return the indices of the views of :func:`view_regions` that one part of a search sees.
+
+    Views of grids under ``search_grid`` are in every part; the finer ones, the search,
+    are dealt out to ``part`` = (index, count): every count-th of them, from the index-th,
+    so that each part spans the whole image and the count parts together see every view.
+    """
+    index, count = part
+    views = view_grids(width, height, grids, overlap_fraction)
+    searched = [i for i, grid in enumerate(views) if grid >= search_grid]
+    return tuple(sorted([i for i, grid in enumerate(views) if grid < search_grid] +
+                        searched[index::count]))
+
+
 def to_image(detections: Detections, view: Regions) -> Detections:
     """Map one view's detections from its normalised coordinates to image pixels."""
     count = detections.scores.shape[0]

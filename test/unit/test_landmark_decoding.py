@@ -5,8 +5,8 @@ import math
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.landmarks import (
-    decode_landmarks, duplicate_mask, refine_with_heatmaps, regions_from_keypoints, same_person,
-    skeleton_similarity, torso_cover)
+    decode_landmarks, duplicate_mask, Landmarks, refine_with_heatmaps, regions_from_keypoints,
+    same_person, skeleton_similarity, torso_cover)
 from pose3d_ros.estimation.regions import Regions
 from pose3d_ros.models.joint_sets import BLAZEPOSE_33, COCO_17, HUMAN36M_17, JOINT_SETS, MUCO_21
 import pytest
@@ -68,8 +68,10 @@ def test_decode_projects_and_rotates() -> None:
     assert landmarks.presence[0, 0].item() > 0.99 and landmarks.pose_score.tolist() == [
         pytest.approx(0.9)]
     assert landmarks.alignment.shape == (1, 2, 2)
-    assert landmarks.body_support.tolist() == [pytest.approx(1.0)]
-    assert landmarks.torso_cover.shape == (1, 1)
+    assert torso_cover(landmarks).tolist() == [[pytest.approx(1.0)]]
+    both = Landmarks.cat([landmarks, landmarks])
+    assert both.pixels.shape == (2, 33, 2) and len(both.regions) == 2
+    assert torch.equal(both.select(torch.tensor([1])).pixels, landmarks.pixels)
 
 
 def test_torso_cover_reads_each_crop_at_every_torso() -> None:
@@ -84,8 +86,11 @@ def test_torso_cover_reads_each_crop_at_every_torso() -> None:
     pixels[0, 23:25, 1] = 192.0  # person 0's hips in the lower half of crop 0
     pixels[1] += torch.tensor([300.0, 0.0])  # person 1 inside crop 1 only
     pixels[1, 11] = torch.tensor([60.0, 30.0])  # ... but one shoulder on crop 0's mask
-    cover = torso_cover(segmentation, regions, pixels)
-    np.testing.assert_allclose(cover.numpy(), [[0.5, 0.25], [0.0, 0.75]], atol=1e-6)
+    zeros = torch.zeros(2, 33)
+    landmarks = Landmarks(pixels, zeros, zeros, torch.ones(2), torch.zeros(2, 33, 3),
+                          pixels[:, :2], segmentation, regions)
+    np.testing.assert_allclose(torso_cover(landmarks).numpy(), [[0.5, 0.25], [0.0, 0.75]],
+                               atol=1e-6)
 
 
 def test_duplicates_keep_the_best_ranked_skeleton() -> None:

@@ -1,7 +1,7 @@
 """The stream pipeline's own logic, around a stand-in estimator: schedule, settings, depth."""
 
 from dataclasses import replace
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
@@ -36,8 +36,9 @@ class StandIn:
         self.calls: List[dict] = []
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel, seeds: Optional[np.ndarray],
-                 seed_scores: Optional[np.ndarray], detect: bool = True) -> FrameResult:
-        self.calls.append({'seeds': len(seeds), 'detect': detect})
+                 seed_scores: Optional[np.ndarray], detect: bool = True,
+                 search: Tuple[int, int] = (0, 1)) -> FrameResult:
+        self.calls.append({'seeds': len(seeds), 'detect': detect, 'search': search})
         return FrameResult((camera.width, camera.height), camera, (standing(),),
                            {'propose': 1.0})
 
@@ -52,6 +53,9 @@ def test_detector_schedule_with_and_without_tracking() -> None:
     results = [pipeline(frame(), CAMERA, i / 10) for i in range(6)]
     assert [call['detect'] for call in tracked.calls] == [True, False, False, True, False, False]
     assert [call['seeds'] for call in tracked.calls] == [0, 1, 1, 1, 1, 1]
+    # The search is dealt out to the detection frames, one part each, in turn.
+    assert [call['search'] for call in tracked.calls] == [(0, 12), (1, 12), (1, 12),
+                                                          (1, 12), (2, 12), (2, 12)]
     assert {p.track_id for r in results for p in r.persons} == {1}
     assert all('track' in r.timings_ms and 'propose' in r.timings_ms for r in results)
     untracked = StandIn()

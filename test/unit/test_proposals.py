@@ -4,7 +4,7 @@ from pose3d_ros.estimation import hog
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.landmarks import REGION_SCALE, regions_from_keypoints
 from pose3d_ros.estimation.proposals import (DETECTOR_ONLY, FrameEdges, NearField,
-                                             Proposals, SOURCES)
+                                             Proposals, SOURCES, WHOLE)
 from pose3d_ros.estimation.views import squares
 import pytest
 import torch
@@ -34,13 +34,13 @@ def test_near_field_squares_cover_the_image_half_overlapping() -> None:
     source = NearField(torch.device('cpu'))
     image = torch.zeros(3, 480, 640)
     config = EstimatorConfig(near_field=True, near_field_scale=1.0)
-    proposals = source.propose(source.prepare(image, config), config)
+    proposals = source.propose(source.prepare(image, config, WHOLE), config)
     regions = regions_from_keypoints(proposals.keypoints)
     # Two squares of one image height, at the left and right edges: they overlap by
     # 320 px, at least half their side.
     assert regions.centres.tolist() == [[240.0, 240.0], [400.0, 240.0]]
     assert proposals.scores.tolist() == [0.0, 0.0]
-    assert len(source.propose((640, 480), EstimatorConfig(near_field=False)).scores) == 0
+    assert len(source.propose((640, 480, WHOLE), EstimatorConfig(near_field=False)).scores) == 0
     # Smaller squares: a grid over the whole image, neighbours overlapping by half or more
     # (5 columns 100 px apart, 3 rows 120 px apart), the outer ones at the edges.
     centres = squares(640, 480, 240.0, 0.5)
@@ -51,13 +51,18 @@ def test_near_field_squares_cover_the_image_half_overlapping() -> None:
 def test_frame_edge_squares_stand_on_both_side_edges_partly_outside() -> None:
     source = FrameEdges(torch.device('cpu'))
     config = EstimatorConfig(frame_edges=True, frame_edge_scale=0.5)
-    regions = regions_from_keypoints(source.propose((640, 480), config).keypoints)
+    regions = regions_from_keypoints(source.propose((640, 480, WHOLE), config).keypoints)
     # Squares of 240 px, 65 % of them inside: centres 36 px beyond the edges' insides,
     # three rows overlapping by half from top to bottom.
     assert regions.centres.tolist() == [[u, v] for v in (120.0, 240.0, 360.0)
                                         for u in (36.0, 604.0)]
     assert regions.sides.tolist() == [pytest.approx(240 * REGION_SCALE)] * 6
-    assert len(source.propose((640, 480), EstimatorConfig(frame_edges=False)).scores) == 0
+    assert len(source.propose((640, 480, WHOLE), EstimatorConfig(frame_edges=False)).scores) == 0
+    # Dealt out to two frames of a stream: every other square each, both parts all of them.
+    parts = [regions_from_keypoints(source.propose((640, 480, (index, 2)), config).keypoints)
+             for index in range(2)]
+    assert [part.centres.tolist() for part in parts] == [regions.centres[0::2].tolist(),
+                                                         regions.centres[1::2].tolist()]
 
 
 def test_every_source_is_registered_and_the_reference_turns_the_others_off() -> None:
@@ -67,7 +72,7 @@ def test_every_source_is_registered_and_the_reference_turns_the_others_off() -> 
     for name, make in SOURCES.items():
         if name != 'detector':
             source = make(None, torch.device('cpu'))
-            assert len(source.propose(source.prepare(image, config), config).scores) == 0
+            assert len(source.propose(source.prepare(image, config, WHOLE), config).scores) == 0
 
 
 def test_hog_source_proposes_person_boxes_only_when_on(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 from pose3d_ros.estimation.detection import Detections
 from pose3d_ros.estimation.regions import crop, crop_grid, crop_to_image, image_to_crop, Regions
-from pose3d_ros.estimation.views import merge_views, to_image, view_grids, view_regions
+from pose3d_ros.estimation.views import (merge_views, searched_views, to_image, view_grids,
+                                         view_regions)
 from pose3d_ros.geometry.boxes import from_centre_size
 import pytest
 import torch
@@ -133,3 +134,16 @@ def test_merge_views_prefers_the_full_frame_and_drops_repeats() -> None:
     np.testing.assert_allclose(merged.scores.numpy(), [0.8, 0.6])
     np.testing.assert_allclose(merged.keypoints[:, 0].numpy(), [[70.0, 120.0], [100.0, 120.0]])
     assert len(merge_views([full, tile], views, 0.3, 0.5, max_persons=1).scores) == 1
+
+
+def test_the_search_grids_are_dealt_out_and_the_coarse_ones_kept() -> None:
+    grids = view_grids(640, 480, (1, 2, 4), 0.25)
+    coarse = {i for i, grid in enumerate(grids) if grid < 4}
+    parts = [set(searched_views(640, 480, (1, 2, 4), 0.25, 4, (index, 3)))
+             for index in range(3)]
+    assert all(coarse <= part for part in parts)
+    fine = [part - coarse for part in parts]
+    assert set.union(*fine) == set(range(len(grids))) - coarse
+    assert sum(len(part) for part in fine) == len(grids) - len(coarse)
+    assert max(len(part) for part in fine) - min(len(part) for part in fine) <= 1
+    assert searched_views(640, 480, (1, 2, 4), 0.25, 4, (0, 1)) == tuple(range(len(grids)))
