@@ -15,7 +15,14 @@ prints recall and precision overall and per category against the milliseconds pe
 as a ratio to the first (BlazePose's detector alone, the sources before the ones that need
 no face).
 
-Usage: python bench/recall.py [--render DIR | --compare] [estimator options, e.g. --device cpu]
+``--stream`` instead feeds every image to the stream pipeline as a still clip of
+``search_frames`` frames, the proposal sources on each (``detect_every`` 1): each frame
+looks at one part of the search, the tracker keeps whom the parts found. It prints recall
+and precision after the first frame and after the last (the whole search seen), and the
+frames per second against the detector alone, same run.
+
+Usage: python bench/recall.py [--render DIR | --compare | --stream] [estimator options, e.g.
+--device cpu]
 """
 
 import argparse
@@ -28,9 +35,10 @@ import cv2
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.estimation.pipeline import Pipeline, PipelineConfig
 from pose3d_ros.estimation.proposals import DETECTOR_ONLY
 from pose3d_ros.evaluation.composites import evaluated_images
-from pose3d_ros.evaluation.recall import Counts, match, missed_people, summarise
+from pose3d_ros.evaluation.recall import CATEGORIES, Counts, match, missed_people, summarise
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.samples import fetch_samples, fetch_street_photos
 from pose3d_ros.settings.schema import from_values, settings_of
@@ -144,6 +152,38 @@ def compare(values: dict, images: list) -> None:
               f'{seconds[name] / reference:.2f} |')
 
 
+def stream(values: dict, images: list) -> None:
+    """Run each image as a still stream; print recall after frame 1 and after the search."""
+    frames = PipelineConfig().search_frames
+    configs = {'detector only': {**values, **DETECTOR_ONLY}, 'defaults': values}
+    print('| configuration | after frame | ' + ' | '.join(
+        f'recall {c}' for c in CATEGORIES) + ' | precision | frames per second | ratio |')
+    print('| --- | --- |' + ' --- |' * (len(CATEGORIES) + 3))
+    rates = {}
+    for name, config in configs.items():
+        estimator = PoseEstimator(from_values(EstimatorConfig, config))
+        found_at: Dict[int, List] = {1: [], frames: []}
+        seconds = 0.0
+        for _, _, rgb, image in images:
+            pipeline = Pipeline(estimator, PipelineConfig(detect_every=1))
+            camera = CameraModel.from_hfov(rgb.shape[1], rgb.shape[0])
+            start = time.perf_counter()
+            for index in range(frames):
+                persons = pipeline(rgb, camera, index / 30.0).persons
+                if index + 1 in found_at:
+                    found = np.array([p.bbox for p in persons]).reshape(-1, 4)
+                    found_at[index + 1].append((image, match(found, image)))
+            seconds += time.perf_counter() - start
+        rates[name] = frames * len(images) / seconds
+        for frame, matches in found_at.items():
+            by_category, by_source = summarise(matches)
+            total = sum(by_source.values(), Counts())
+            print(f'| {name} | {frame} | ' + ' | '.join(
+                f'{by_category[c].recall:.2f}' for c in CATEGORIES) +
+                f' | {total.precision:.2f} | {rates[name]:.2f} | '
+                f'{rates[name] / rates["detector only"]:.2f} |')
+
+
 def main() -> int:
     """Evaluate and print the tables; exit 0."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
@@ -152,6 +192,8 @@ def main() -> int:
                       help='write each image with its hits, misses and false alarms here')
     mode.add_argument('--compare', action='store_true',
                       help='evaluate the configurations considered for the defaults')
+    mode.add_argument('--stream', action='store_true',
+                      help='run each image as a still stream, the search dealt out to frames')
     add_arguments(parser, SETTINGS)
     args = parser.parse_args()
     directory = fetch_samples()
@@ -160,6 +202,9 @@ def main() -> int:
     images = list(evaluated_images(directory, values.get('model_dir') or None))
     if args.compare:
         compare(values, images)
+        return 0
+    if args.stream:
+        stream(values, images)
         return 0
     if args.render:
         args.render.mkdir(parents=True, exist_ok=True)

@@ -306,8 +306,9 @@ def print_tables(records: List[dict]) -> None:
               f'{cell(stages["root"]["ms"])} | {cell(pipeline["ms"])} | '
               f'{cell(pipeline["p90_ms"])} | {cell(pipeline["ms"] / reference, 2)} | '
               f'{cell(pipeline["vs_torch_cpu_px"], 2)} | {cell(pipeline["vs_torch_cpu_mm"])} |')
-    print('\nThe proposal sources of torch-cpu (a single image: all of the search; a stream\'s '
-          'detection frame: one part of it), and the landmark stage that looks at them:\n')
+    print('\nThe proposal sources of torch-cpu (a single image: all of the search; a '
+          "stream's detection frame: one part of it), and the landmark stage that looks at "
+          'them:\n')
     print('| resolution | persons | impl | ' + ' | '.join(f'{name} ms' for name in SOURCES) +
           f' | landmarks ms | pipeline ms | / {DETECTOR_ONLY_IMPL} |')
     print('| --- | --- | --- | --- |' + ' --- |' * (len(SOURCES) + 2))

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 ROOT = Path(__file__).resolve().parents[2]
-IMPLS = {'torch-cpu', 'litert-cpu', 'torch-cpu-detector-only', 'torch-cpu-stream', 'torch-cuda-fp32',
-         'torch-cuda-fp16'}
+IMPLS = {'torch-cpu', 'litert-cpu', 'torch-cpu-detector-only', 'torch-cpu-stream',
+         'torch-cuda-fp32', 'torch-cuda-fp16'}
 STAGES = {'detector', 'landmarks', 'root', 'source', 'pipeline', 'node'}
 
 

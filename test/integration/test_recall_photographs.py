@@ -7,6 +7,7 @@ import sys
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.estimation.pipeline import Pipeline, PipelineConfig
 from pose3d_ros.estimation.proposals import DETECTOR_ONLY
 from pose3d_ros.evaluation.composites import evaluated_images
 from pose3d_ros.evaluation.recall import CATEGORIES, load_labels, match, SMALL_PX
@@ -73,3 +74,27 @@ def test_every_category_has_a_real_person_found(estimator, sample_dir, model_dir
     small = f'under {SMALL_PX:g} px'
     assert found['all'] > by_settings['detector']['all'], (found, by_settings)
     assert by_settings['x2'][small] > by_settings['detector'][small], by_settings
+
+
+def test_a_stream_finds_whom_only_the_search_finds_and_keeps_them(
+        estimator, sample_dir, model_dir) -> None:
+    # The man cut by the left frame edge of a composite: only the frame-edge squares, part
+    # of the search, find him. A stream deals the search out to its detection frames; by
+    # the last part he has been found, and his track keeps him.
+    _, _, rgb, image = next(item for item in evaluated_images(sample_dir, model_dir)
+                            if item[0] == 'left-edge')
+    cut = next(i for i, p in enumerate(image.persons) if p.truncated)
+    camera = CameraModel.from_hfov(rgb.shape[1], rgb.shape[0])
+    config = PipelineConfig(detect_every=1)
+    pipeline = Pipeline(estimator, config)
+    found = []
+    for index in range(config.search_frames + 2):
+        persons = pipeline(rgb, camera, index / 30.0).persons
+        hits = match(np.array([p.bbox for p in persons]).reshape(-1, 4), image).hits
+        found.append(any(label == cut for label, _ in hits))
+    assert found[config.search_frames - 1] and found[-1], found
+    alone = PoseEstimator(EstimatorConfig(device='cpu', model_dir=str(model_dir),
+                                          **DETECTOR_ONLY))
+    persons = alone(rgb, camera).persons
+    assert not any(label == cut for label, _ in match(
+        np.array([p.bbox for p in persons]).reshape(-1, 4), image).hits)
