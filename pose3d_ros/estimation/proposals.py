@@ -140,6 +140,9 @@ class DetectorViews:
 
     def propose(self, prepared: _PreparedViews, config: EstimatorConfig) -> Proposals:
         """Run the detector on every view; return the merged detections' region keypoints."""
+        if not prepared.grids:  # every grid is the search, and this part holds no view of it
+            empty = prepared.batch.new_zeros(0)
+            return Proposals(empty.reshape(0, 2, 2), empty)
         raw_boxes, raw_scores = (output.float() for output in self.detector(prepared.batch))
         per_view = [decode(raw_boxes[i], raw_scores[i], self.anchors,
                            POSE_DETECTION.input_size[0],

@@ -90,3 +90,12 @@ def test_hog_source_proposes_person_boxes_only_when_on(monkeypatch: pytest.Monke
     expected = Proposals.from_boxes(person, torch.zeros(1))
     assert found.keypoints.tolist() == expected.keypoints.tolist()
     assert found.scores.tolist() == [0.5] and found.from_box.tolist() == [True]
+
+
+def test_a_part_of_the_search_without_detector_views_proposes_nobody() -> None:
+    # Every grid is the search and there are more parts than its views: this part has none.
+    source = SOURCES['detector'](None, torch.device('cpu'))
+    config = EstimatorConfig(detector_grids=(4,), search_grid=2)
+    proposals = source.propose(source.prepare(torch.zeros(3, 480, 640), config, (500, 1000)),
+                               config)
+    assert proposals.keypoints.shape == (0, 2, 2) and len(proposals.scores) == 0
