@@ -55,7 +55,10 @@ CONSIDERED: Dict[str, dict] = {
     '+ HOG 64x128, step 1.2': {**DETECTOR_ONLY, 'hog_detectors': 'people_64x128'},
     '+ HOG both x2, step 1.1': {**DETECTOR_ONLY, 'hog_detectors': 'both',
                                 'hog_upscale': 2.0, 'hog_scale_step': 1.1},
-    'defaults (grids 4, 6, frame edges, HOG 64x128)': {},
+    '+ far rows': {**DETECTOR_ONLY, 'far_rows': 'auto'},
+    'defaults without far rows': {'far_rows': 'off'},
+    'defaults (grids 4, 6, frame edges, HOG 64x128, far rows)': {},
+    'defaults, far rows at presence 0.9': {'far_row_pose_presence': 0.9},
     'defaults + grid 8': {'detector_grids': (1, 2, 3, 4, 6, 8)},
     'defaults + grid 8, HOG both x2 step 1.1, near field': {
         'detector_grids': (1, 2, 3, 4, 6, 8), 'hog_detectors': 'both', 'hog_upscale': 2.0,
@@ -155,7 +158,8 @@ def compare(values: dict, images: list) -> None:
 def stream(values: dict, images: list) -> None:
     """Run each image as a still stream; print recall after frame 1 and after the search."""
     frames = PipelineConfig().search_frames
-    configs = {'detector only': {**values, **DETECTOR_ONLY}, 'defaults': values}
+    configs = {'detector only': {**values, **DETECTOR_ONLY}, 'defaults': values,
+               'defaults, far rows on': {**values, 'far_rows': 'on'}}
     print('| configuration | after frame | ' + ' | '.join(
         f'recall {c}' for c in CATEGORIES) + ' | precision | frames per second | ratio |')
     print('| --- | --- |' + ' --- |' * (len(CATEGORIES) + 3))

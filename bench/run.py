@@ -48,8 +48,9 @@ from typing import Callable, Dict, List, Optional, Tuple
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
+from pose3d_ros.estimation.horizon import Horizon
 from pose3d_ros.estimation.pipeline import PipelineConfig
-from pose3d_ros.estimation.proposals import DETECTOR_ONLY, SOURCES
+from pose3d_ros.estimation.proposals import DETECTOR_ONLY, Search, SOURCES
 from pose3d_ros.estimation.result import FrameResult
 from pose3d_ros.evaluation.crowds import crowd
 from pose3d_ros.geometry.camera import CameraModel
@@ -72,19 +73,24 @@ class StreamDetections:
     An estimator as a stream's detection frames call it: each call, the next search part.
 
     A stream deals the search (the detector grids from ``search_grid`` up, the frame-edge
-    squares) out to ``search_frames`` detection frames (:mod:`pose3d_ros.estimation.pipeline`);
-    a single image looks at all of it. The median over calls is a detection frame's cost.
+    and far-row squares) out to ``search_frames`` detection frames
+    (:mod:`pose3d_ros.estimation.pipeline`), the far rows under the horizon of the frame
+    before; a single image looks at all of it. The median over calls is a detection
+    frame's cost.
     """
 
     def __init__(self, estimator: PoseEstimator,
                  parts: int = PipelineConfig().search_frames) -> None:
         self.estimator, self.parts, self.calls = estimator, parts, 0
+        self.horizon: Optional[Horizon] = None
 
     def __call__(self, frame: np.ndarray, camera: CameraModel) -> FrameResult:
-        """Estimate with the next part of the search."""
+        """Estimate with the next part of the search, under the last call's horizon."""
         part = (self.calls % self.parts, self.parts)
         self.calls += 1
-        return self.estimator(frame, camera, search=part)
+        result = self.estimator(frame, camera, search=Search(part, self.horizon, stream=True))
+        self.horizon = result.horizon
+        return result
 
 
 def implementations(threads: int) -> Dict[str, EstimatorConfig]:

@@ -123,6 +123,24 @@ class EstimatorConfig:
     frame_edge_scale: float = setting(
         0.5, 'Side of the frame-edge squares, a fraction of the image height; they overlap '
              'by half down each edge.', low=0.25, high=1.0, runtime=True)
+    far_rows: str = setting(
+        'auto', 'Far-row search: small squares, looked at by the landmark network, along the '
+                'rows where people too small for the finest detector tiles stand, under the '
+                'horizon fitted from the people found (a single image is looked at twice; a '
+                'stream uses the horizon of its last frame): on, off, or auto (on but in a '
+                'stream on the CPU, where its squares made a detection frame 1.75 times the '
+                'detector alone instead of 1.41).', choices=('auto', 'on', 'off'),
+        runtime=True)
+    far_row_min_height: float = setting(
+        28.0, 'The smallest person the far rows look for (landmark extent, pixels); rows '
+              'for people 1.45 times taller follow, up to what the finest detector grid '
+              'finds (measured: the landmark network still finds people 28 px tall).',
+        low=8.0, high=1000.0, runtime=True)
+    far_row_pose_presence: float = setting(
+        0.99, 'Pose presence a person found on a far-row square needs: the far rows look at '
+              'about a hundred small squares, each a chance to take a sign, a pot or a pole '
+              'for a far person (measured: 0.999 or more for the people 28 to 43 px tall, '
+              '0.90 to 0.98 for those).', low=0.0, high=1.0, runtime=True)
     near_field_scale: float = setting(
         1.0, 'Side of the near-field squares, a fraction of the image height; they overlap '
              'by half.', low=0.25, high=2.0, runtime=True)

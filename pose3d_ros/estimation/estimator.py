@@ -23,16 +23,18 @@ Each stage is timed (``FrameResult.timings_ms``), and each proposal source's par
 first two (``FrameResult.source_timings_ms``). Nothing here imports rclpy.
 """
 
-from typing import Callable, Optional, Tuple
+from dataclasses import replace
+from typing import Callable, Dict, Optional, Tuple
 
 import numpy as np
 import torch
 
 from .backends import BACKENDS, inside_image, Placement
 from .config import EstimatorConfig
+from .horizon import Horizon
 from .landmarks import (decode_landmarks, duplicate_mask, KeptPersons, Landmarks,
                         regions_from_keypoints, same_person, torso_cover)
-from .proposals import Proposals, SearchPart, SOURCES, WHOLE
+from .proposals import Proposals, ProposalSource, Search, SOURCES
 from .regions import crop, Regions
 from .result import FrameResult, Person
 from .timing import stage
@@ -52,6 +54,11 @@ def resolve_device(name: str) -> torch.device:
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f'device {name!r} requested but CUDA is not available')
     return device
+
+
+def _added(first: Dict[str, float], second: Dict[str, float]) -> Dict[str, float]:
+    """Return two passes' milliseconds per stage (or source), summed."""
+    return {name: first.get(name, 0.0) + second.get(name, 0.0) for name in {**first, **second}}
 
 
 def release_cached_memory() -> None:
@@ -99,7 +106,7 @@ class PoseEstimator:
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel,
                  seeds: Optional[np.ndarray] = None, seed_scores: Optional[np.ndarray] = None,
-                 detect: bool = True, search: SearchPart = WHOLE) -> FrameResult:
+                 detect: bool = True, search: Search = Search()) -> FrameResult:
         """
         Find the persons in ``rgb``.
 
@@ -119,10 +126,14 @@ class PoseEstimator:
         detect
             False skips the proposal sources: only the seeds are looked at.
         search
-            Which part of the search (the detector grids from ``search_grid`` up, the
-            near-field and frame-edge squares) the sources look at: (index, count), the
-            index-th of count parts; a stream deals the parts out to its frames. Default:
-            all of it.
+            What the sources search (:class:`~.proposals.Search`): which part of the search
+            (the detector grids from ``search_grid`` up, the near-field, frame-edge and
+            far-row squares), the index-th of count (a stream deals the parts out to its
+            frames; default: all of it); where far people stand, for the far rows (a
+            stream's: the :attr:`FrameResult.horizon` of its last frame); and whether this
+            is a stream's frame. A single image without a horizon, with the far rows on,
+            is looked at twice: the horizon is fitted from the persons found, who then seed
+            a second landmark pass with the far rows' squares.
 
         Raises
         ------
@@ -138,8 +149,37 @@ class PoseEstimator:
         if (camera.width, camera.height) != (width, height):
             raise ValueError(f'image is {width} x {height} but the camera model is '
                              f'{camera.width} x {camera.height}')
-        config, timings, source_timings = self.config, {}, {}
         sources = self.sources if detect else {}
+        result = self._estimate(rgb, camera, sources, seeds, seed_scores, search)
+        fitted = self._horizon(result, search.horizon)
+        far_rows, second_search = self.sources['far_rows'], replace(search, horizon=fitted)
+        index, count = search.part
+        if (search.stream or search.horizon is not None or fitted is None or not detect
+                or not far_rows.layout(width, height, self.config,
+                                       second_search)[index::count]):
+            return replace(result, horizon=fitted)
+        found = result.persons
+        second = self._estimate(
+            rgb, camera, {'far_rows': far_rows},
+            np.array([p.alignment_2d for p in found]).reshape(-1, 2, 2),
+            np.array([p.score for p in found]), second_search)
+        return replace(second, horizon=self._horizon(second, fitted),
+                       timings_ms=_added(result.timings_ms, second.timings_ms),
+                       source_timings_ms=_added(result.source_timings_ms,
+                                                second.source_timings_ms))
+
+    @staticmethod
+    def _horizon(result: FrameResult, given: Optional[Horizon]) -> Optional[Horizon]:
+        """Return the horizon fitted from ``result``'s persons, or ``given`` without one."""
+        width, height = result.image_size
+        return Horizon.fit(np.array([p.bbox for p in result.persons]), width, height) or given
+
+    def _estimate(self, rgb: np.ndarray, camera: CameraModel,
+                  sources: Dict[str, ProposalSource], seeds: Optional[np.ndarray],
+                  seed_scores: Optional[np.ndarray], search: Search) -> FrameResult:
+        """Run the five stages once with these proposal sources and seeds."""
+        height, width = rgb.shape[:2]
+        config, timings, source_timings = self.config, {}, {}
         with torch.inference_mode():
             with stage(timings, 'preprocess', self.device):
                 pixels = np.require(rgb, requirements='CW')  # read-only buffers are copied
@@ -171,7 +211,7 @@ class PoseEstimator:
             with stage(timings, 'postprocess', self.device):
                 persons = self._persons(kept, placement, camera)
         return FrameResult((width, height), camera, persons, timings,
-                           source_timings_ms=source_timings)
+                           source_timings_ms=source_timings, horizon=search.horizon)
 
     def warm_up(self, width: int = 640, height: int = 480) -> None:
         """
@@ -211,6 +251,7 @@ class PoseEstimator:
         the later stages run in NumPy.
         """
         keypoints, scores, refine = candidates.keypoints, candidates.scores, candidates.from_box
+        needed = candidates.min_presence
         to_source = None
         if camera.distorted and len(keypoints):
             fx, fy, cx, cy = camera.intrinsics
@@ -227,11 +268,13 @@ class PoseEstimator:
         if refine.any():  # a box's first answer stays a candidate beside its refined one
             landmarks = Landmarks.cat([landmarks, first])
             scores = torch.cat([scores, scores[refine]])
+            needed = torch.cat([needed, needed[refine]])
             refine = torch.cat([refine, refine[refine]])
         delivered = camera.distort(landmarks.pixels.double())
         inside = inside_image(delivered, camera)
         visible = (landmarks.visibility >= VISIBILITY_THRESHOLD) & inside
         presence = torch.where(refine, config.min_box_pose_presence, config.min_pose_presence)
+        presence = torch.where(needed.isnan(), presence, needed)
         kept = ((landmarks.pose_score >= presence) &
                 (visible.sum(-1) >= config.min_visible_landmarks)).nonzero()[:, 0]
         cover = torso_cover(landmarks.select(kept))

@@ -13,10 +13,12 @@ first frame, every ``detect_every`` frames, whenever a track was lost in the pre
 frame, and whenever no one is tracked; between those frames a newcomer waits for the
 next detection. Without ``tracking`` they run on every frame and persons have no ids.
 
-The search (the finer detector grids, the frame-edge and near-field squares: many regions,
-for people no cheaper source finds) is dealt out to the detection frames: each looks at
-one of ``search_frames`` parts, in turn, so that a stream's frames cost about the same
-and the whole image is searched every ``search_frames`` detections.
+The search (the finer detector grids, the frame-edge, near-field and far-row squares: many
+regions, for people no cheaper source finds) is dealt out to the detection frames: each
+looks at one of ``search_frames`` parts, in turn, so that a stream's frames cost about the
+same and the whole image is searched every ``search_frames`` detections. The far rows lie
+under the horizon of the frame before (:attr:`FrameResult.horizon`), so a stream needs no
+second look at a frame to lay them; on the CPU a stream skips them (``far_rows`` auto).
 """
 
 from collections import deque
@@ -29,6 +31,8 @@ import numpy as np
 
 from .config import EstimatorConfig
 from .estimator import PoseEstimator
+from .horizon import Horizon
+from .proposals import Search
 from .result import FrameResult
 from .tracking import PoseTracker, TrackingConfig, Untracked
 from ..geometry.camera import CameraModel
@@ -122,6 +126,7 @@ class Pipeline:
         self.tracker: Union[PoseTracker, Untracked] = self._tracker(config)
         self._since_detection: Optional[int] = None
         self._detections = 0  # detection frames so far: which part of the search is next
+        self._horizon: Optional[Horizon] = None  # the last frame's, for the far rows
         self._last: Optional[tuple] = None  # (time, camera size)
         self._lock = threading.Lock()
         self._pending: Optional[Tuple[PipelineConfig, EstimatorConfig]] = None
@@ -169,6 +174,7 @@ class Pipeline:
         """Forget the tracks; the next frame runs the proposal sources."""
         self.tracker.reset()
         self._since_detection = None
+        self._horizon = None
 
     def add_depth(self, depth_m: np.ndarray, time_s: float) -> None:
         """Give the depth-fusion stage a registered depth image (with ``use_depth``)."""
@@ -187,8 +193,10 @@ class Pipeline:
                   self.tracker.lost_last_frame or len(seeds) == 0)
         count = self.config.search_frames
         result = self.estimator(rgb, camera, seeds, seed_scores, detect=detect,
-                                search=(self._detections % count, count))
+                                search=Search((self._detections % count, count), self._horizon,
+                                              stream=True))
         self._detections += detect
+        self._horizon = result.horizon
         timings = dict(result.timings_ms)
         if self.config.use_depth:  # before tracking, so that the fused distance is smoothed
             start = time.perf_counter()

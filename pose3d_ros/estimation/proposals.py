@@ -15,6 +15,9 @@ and refines it once from its first landmarks. The sources (:data:`SOURCES`):
   too close or too cut by the frame for any detector;
 * ``frame_edges`` (:class:`FrameEdges`): squares on the left and right frame edges, for
   people the edge cuts;
+* ``far_rows`` (:class:`FarRows`): small squares along the rows where people too small
+  for the detector's tiles stand, below the horizon fitted from the people found
+  (:mod:`.horizon`);
 * ``hog`` (:class:`HogPeople`): OpenCV's HOG pedestrian detectors computed in torch
   (:mod:`.hog`), which see a silhouette and need no face.
 
@@ -22,7 +25,8 @@ The estimator concatenates the proposals of all its sources and the landmark-dri
 regions of a tracked stream.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+import math
 from typing import Any, Callable, Dict, Optional, Protocol, Sequence, Tuple
 
 import torch
@@ -30,6 +34,7 @@ import torch
 from . import hog
 from .config import EstimatorConfig
 from .detection import decode, ssd_anchor_centres
+from .horizon import far_row_heights, far_rows, Horizon
 from .regions import crop, Regions
 from .views import merge_views, searched_views, squares, view_grids, view_regions
 from ..models.blazepose import POSE_DETECTION
@@ -51,27 +56,35 @@ class Proposals:
     #: (N,) bool: True where the region was built from a box and is refined once from its
     #: first landmarks; not given: none is (detector keypoints, landmark-driven regions).
     from_box: Optional[torch.Tensor] = None
+    #: (N,) the pose presence each candidate's person needs; NaN (and not given): the
+    #: landmark stage's own, ``min_pose_presence`` or, from a box, ``min_box_pose_presence``.
+    min_presence: Optional[torch.Tensor] = None
 
     def __post_init__(self) -> None:
-        """Make an absent ``from_box`` all False."""
+        """Make an absent ``from_box`` all False and an absent ``min_presence`` all NaN."""
         if self.from_box is None:
             object.__setattr__(self, 'from_box', torch.zeros(
                 len(self.scores), dtype=torch.bool, device=self.scores.device))
+        if self.min_presence is None:
+            object.__setattr__(self, 'min_presence', torch.full_like(self.scores, math.nan))
 
     @staticmethod
-    def from_boxes(corners: torch.Tensor, scores: torch.Tensor) -> 'Proposals':
+    def from_boxes(corners: torch.Tensor, scores: torch.Tensor,
+                   min_presence: float = math.nan) -> 'Proposals':
         """
         Propose the upright region about each (N, 4) box (corners, image pixels).
 
         The region keypoints are the box centre and the point half the box's longer side
         above it, so the region is the box's longer side times ``REGION_SCALE``: a first
-        guess, refined from the landmarks it gives.
+        guess, refined from the landmarks it gives. ``min_presence``: the pose presence
+        their persons need (NaN: the landmark stage's own for boxes).
         """
         centre = (corners[:, :2] + corners[:, 2:]) / 2
         half = (corners[:, 2:] - corners[:, :2]).amax(1) / 2
         scale_point = torch.stack([centre[:, 0], centre[:, 1] - half], -1)
         return Proposals(torch.stack([centre, scale_point], 1), scores,
-                         torch.ones(len(scores), dtype=torch.bool, device=scores.device))
+                         torch.ones(len(scores), dtype=torch.bool, device=scores.device),
+                         torch.full_like(scores, min_presence))
 
     @staticmethod
     def cat(parts: Sequence['Proposals']) -> 'Proposals':
@@ -80,7 +93,8 @@ class Proposals:
             return parts[0]
         return Proposals(torch.cat([p.keypoints for p in parts]),
                          torch.cat([p.scores for p in parts]),
-                         torch.cat([p.from_box for p in parts]))
+                         torch.cat([p.from_box for p in parts]),
+                         torch.cat([p.min_presence for p in parts]))
 
 
 #: One part of the search: (index, count), the index-th of count parts. A single image is
@@ -89,15 +103,28 @@ SearchPart = Tuple[int, int]
 WHOLE: SearchPart = (0, 1)
 
 
+@dataclass(frozen=True)
+class Search:
+    """What one call of the sources searches: its ``part``, where far people stand, and why."""
+
+    part: SearchPart = WHOLE
+    #: The floor's horizon (:mod:`.horizon`); None: unknown, and no far rows are looked at.
+    horizon: Optional[Horizon] = None
+    #: True: a frame of a stream, which sees the whole search over ``search_frames`` frames
+    #: and can afford less per frame; False: a single image.
+    stream: bool = False
+
+
 class ProposalSource(Protocol):
     """What the estimator asks of a proposal source."""
 
-    def prepare(self, image: torch.Tensor, config: EstimatorConfig, part: SearchPart) -> Any:
+    def prepare(self, image: torch.Tensor, config: EstimatorConfig, search: Search) -> Any:
         """
         Make this source's input from the (3, H, W) float image (the preprocess stage).
 
-        A source whose regions are the search (the finer detector grids, the near-field and
-        frame-edge squares) looks at the ``part`` of them only; the others ignore it.
+        A source whose regions are the search (the finer detector grids, the near-field,
+        frame-edge and far-row squares) looks at the ``search.part`` of them only; the
+        others ignore it.
         """
 
     def propose(self, prepared: Any, config: EstimatorConfig) -> Proposals:
@@ -126,11 +153,11 @@ class DetectorViews:
         self.anchors = ssd_anchor_centres().to(device)
 
     def prepare(self, image: torch.Tensor, config: EstimatorConfig,
-                part: SearchPart) -> _PreparedViews:
+                search: Search) -> _PreparedViews:
         """Crop the views of this part of the search to the detector's input in one batch."""
         height, width = image.shape[-2:]
         layout = (width, height, config.detector_grids, config.tile_overlap)
-        seen = searched_views(*layout, config.search_grid, part)
+        seen = searched_views(*layout, config.search_grid, search.part)
         views = view_regions(*layout, image.device).select(
             torch.tensor(seen, dtype=torch.long, device=image.device))
         grids = tuple(view_grids(*layout)[i] for i in seen)
@@ -156,34 +183,43 @@ class DetectorViews:
 
 class FixedSquares:
     """
-    Squares laid over the image by a fixed rule, proposed as boxes scoring 0: the search.
+    Squares laid over the image by a rule, proposed as boxes scoring 0: the search.
 
     The landmark network looks at each; the verifier drops the ones that hold nobody.
-    Scores of 0 rank them below every detection. Subclasses give the squares' centres
-    and side (:meth:`layout`); a part of the search looks at every count-th square.
+    Scores of 0 rank them below every detection. Subclasses give the squares
+    (:meth:`layout`); a part of the search looks at every count-th square.
     """
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
 
     def prepare(self, image: torch.Tensor, config: EstimatorConfig,
-                part: SearchPart) -> Tuple[int, int, SearchPart]:
-        """Return the image's (width, height) and the part: all this source needs."""
-        return image.shape[-1], image.shape[-2], part
+                search: Search) -> Tuple[int, int, Search]:
+        """Return the image's (width, height) and the search: all this source needs."""
+        return image.shape[-1], image.shape[-2], search
 
-    def propose(self, prepared: Tuple[int, int, SearchPart],
-                config: EstimatorConfig) -> Proposals:
+    def propose(self, prepared: Tuple[int, int, Search], config: EstimatorConfig) -> Proposals:
         """Return this part's squares of :meth:`layout` (every count-th) as boxes."""
-        width, height, (index, count) = prepared
-        centres, side = self.layout(width, height, config)
-        boxes = [(u - side / 2, v - side / 2, u + side / 2, v + side / 2)
-                 for u, v in list(centres)[index::count]]
+        width, height, search = prepared
+        index, count = search.part
+        boxes = [(u - side / 2, v - side / 2, u + side / 2, v + side / 2) for u, v, side
+                 in list(self.layout(width, height, config, search))[index::count]]
         corners = torch.tensor(boxes, dtype=torch.float32, device=self.device).reshape(-1, 4)
-        return Proposals.from_boxes(corners, corners.new_zeros(len(corners)))
+        proposals = Proposals.from_boxes(corners, corners.new_zeros(len(corners)),
+                                         self.min_presence(config))
+        return proposals if self.REFINED else replace(proposals, from_box=None)
 
-    def layout(self, width: int, height: int,
-               config: EstimatorConfig) -> Tuple[Sequence[Tuple[float, float]], float]:
-        """Return the squares' (u, v) centres (none when off) and their side, pixels."""
+    #: Whether the landmark stage refines each square's region from its first landmarks
+    #: (:meth:`Proposals.from_boxes`); False: a square is already the region.
+    REFINED = True
+
+    def min_presence(self, config: EstimatorConfig) -> float:
+        """Return the pose presence a person on these squares needs; NaN: a box's."""
+        return math.nan
+
+    def layout(self, width: int, height: int, config: EstimatorConfig,
+               search: Search) -> Sequence[Tuple[float, float, float]]:
+        """Return the squares as (u, v) centre and side, pixels; none when off."""
         raise NotImplementedError
 
 
@@ -199,11 +235,13 @@ class NearField(FixedSquares):
     #: Neighbouring squares overlap by this fraction of their side.
     OVERLAP = 0.5
 
-    def layout(self, width: int, height: int,
-               config: EstimatorConfig) -> Tuple[Sequence[Tuple[float, float]], float]:
+    def layout(self, width: int, height: int, config: EstimatorConfig,
+               search: Search) -> Sequence[Tuple[float, float, float]]:
         """Cover the image, neighbours overlapping by half (``near_field``)."""
+        if not config.near_field:
+            return ()
         side = config.near_field_scale * height
-        return (squares(width, height, side, self.OVERLAP) if config.near_field else ()), side
+        return [(u, v, side) for u, v in squares(width, height, side, self.OVERLAP)]
 
 
 class FrameEdges(FixedSquares):
@@ -219,14 +257,47 @@ class FrameEdges(FixedSquares):
     #: The fraction of each square's side inside the image.
     INSIDE = 0.65
 
-    def layout(self, width: int, height: int,
-               config: EstimatorConfig) -> Tuple[Sequence[Tuple[float, float]], float]:
+    def layout(self, width: int, height: int, config: EstimatorConfig,
+               search: Search) -> Sequence[Tuple[float, float, float]]:
         """Stand squares on both side edges, rows half-overlapping (``frame_edges``)."""
-        side = config.frame_edge_scale * height
         if not config.frame_edges:
-            return (), side
+            return ()
+        side = config.frame_edge_scale * height
         columns = (side * (self.INSIDE - 0.5), width - side * (self.INSIDE - 0.5))
-        return [(u, v) for _, v in squares(side, height, side, 0.5) for u in columns], side
+        return [(u, v, side) for _, v in squares(side, height, side, 0.5) for u in columns]
+
+
+class FarRows(FixedSquares):
+    """
+    Small squares along the rows where far people stand (:func:`~.horizon.far_rows`).
+
+    People too small for the detector's finest tiles, down to ``far_row_min_height``
+    pixels, stand near the horizon, at a row their height gives; the landmark network
+    finds them on a square about their size (:mod:`.horizon`). Without a horizon (nobody
+    found yet) there is nothing to look at. The squares are the size of the people they
+    look for, so the network looks once (not refined: measured as many found, at half
+    the cost).
+    """
+
+    REFINED = False
+
+    def looks(self, config: EstimatorConfig, stream: bool) -> bool:
+        """Return whether ``far_rows`` has them looked at: auto, all but a CPU stream."""
+        return config.far_rows == 'on' or (config.far_rows == 'auto' and not (
+            stream and self.device.type == 'cpu'))
+
+    def layout(self, width: int, height: int, config: EstimatorConfig,
+               search: Search) -> Sequence[Tuple[float, float, float]]:
+        """Return the far rows' squares under the search's horizon (none without one)."""
+        if search.horizon is None or not self.looks(config, search.stream):
+            return ()
+        heights = far_row_heights(config.far_row_min_height, width, height,
+                                  config.detector_grids)
+        return far_rows(search.horizon, heights, width, height)
+
+    def min_presence(self, config: EstimatorConfig) -> float:
+        """Return ``far_row_pose_presence``: a hundred small squares, a hundred chances."""
+        return config.far_row_pose_presence
 
 
 #: Which of OpenCV's HOG people detectors (:data:`.hog.HOG_MODELS`) each ``hog_detectors``
@@ -258,7 +329,7 @@ class HogPeople:
         return 'opencv' if self.device.type == 'cpu' else 'torch'
 
     def prepare(self, image: torch.Tensor, config: EstimatorConfig,
-                part: SearchPart) -> torch.Tensor:
+                search: Search) -> torch.Tensor:
         """Return the image itself: each detector builds its own pyramid from it."""
         return image
 
@@ -280,8 +351,8 @@ class HogPeople:
 #: The settings that leave BlazePose's detector on its grids of before as the only proposal
 #: source, as it was before the sources that need no face and the search (the benchmarks'
 #: and tests' reference).
-DETECTOR_ONLY = {'near_field': False, 'frame_edges': False, 'hog_detectors': 'none',
-                 'detector_grids': (1, 2, 3)}
+DETECTOR_ONLY = {'near_field': False, 'frame_edges': False, 'far_rows': 'off',
+                 'hog_detectors': 'none', 'detector_grids': (1, 2, 3)}
 
 
 #: Every proposal source, made from the detector network and the estimator's device. Each
@@ -290,5 +361,6 @@ SOURCES: Dict[str, Callable[[Network, torch.device], ProposalSource]] = {
     'detector': DetectorViews,
     'near_field': lambda detector, device: NearField(device),
     'frame_edges': lambda detector, device: FrameEdges(device),
+    'far_rows': lambda detector, device: FarRows(device),
     'hog': lambda detector, device: HogPeople(device),
 }

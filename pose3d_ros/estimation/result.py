@@ -6,6 +6,7 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
+from .horizon import Horizon
 from ..geometry.camera import CameraModel
 from ..models.joint_sets import BLAZEPOSE_33, JointSet
 
@@ -97,6 +98,10 @@ class FrameResult:
     warnings
         What the caller should tell a user about this frame (e.g. that no depth image
         matched it); the result is still valid.
+    horizon
+        The floor's horizon (:mod:`.horizon`): fitted from these persons, or the one the
+        caller gave where none of them is whole (None: neither); a stream passes it to its
+        next frame for the far rows.
 
     """
 
@@ -107,6 +112,7 @@ class FrameResult:
     source_timings_ms: Dict[str, float] = field(default_factory=dict)
     detected: bool = True
     warnings: Tuple[str, ...] = ()
+    horizon: Optional[Horizon] = None
 
     def to_json(self, source: str) -> dict:
         """Return one JSON-lines record for the image at ``source``."""

@@ -98,3 +98,27 @@ def test_a_stream_finds_whom_only_the_search_finds_and_keeps_them(
     persons = alone(rgb, camera).persons
     assert not any(label == cut for label, _ in match(
         np.array([p.bbox for p in persons]).reshape(-1, 4), image).hits)
+
+
+def hits_of(estimator, rgb: np.ndarray, image) -> tuple:
+    """Return the labelled persons ``estimator`` finds in ``rgb``, and its result."""
+    result = estimator(rgb, CameraModel.from_hfov(rgb.shape[1], rgb.shape[0]))
+    found = np.array([p.bbox for p in result.persons]).reshape(-1, 4)
+    return {label for label, _ in match(found, image).hits}, result
+
+
+def test_the_far_rows_find_people_too_small_for_the_tiles(estimator, sample_dir,
+                                                          model_dir) -> None:
+    # Four people on a lawn; the two farthest, 32 and 43 px tall, are too small for the
+    # finest detector tiles. The far rows, under the horizon the two nearer people give,
+    # find them; without the far rows nobody does.
+    _, _, rgb, image = next(item for item in evaluated_images(sample_dir, model_dir)
+                            if item[0] == 'far-row')
+    small = {i for i, p in enumerate(image.persons) if p.height_px < 50}
+    assert len(small) == 2
+    hits, result = hits_of(estimator, rgb, image)
+    assert small <= hits and result.horizon.persons >= 2, (hits, result.horizon)
+    assert 'far_rows' in result.source_timings_ms
+    without = PoseEstimator(EstimatorConfig(device='cpu', model_dir=str(model_dir),
+                                            far_rows='off'))
+    assert not small & hits_of(without, rgb, image)[0]

@@ -1,11 +1,13 @@
 """The stream pipeline's own logic, around a stand-in estimator: schedule, settings, depth."""
 
 from dataclasses import replace
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
+from pose3d_ros.estimation.horizon import Horizon
 from pose3d_ros.estimation.pipeline import DEPTH_MAX_AGE_S, Pipeline, PipelineConfig
+from pose3d_ros.estimation.proposals import Search
 from pose3d_ros.estimation.result import FrameResult, Person
 from pose3d_ros.estimation.tracking import TrackingConfig
 from pose3d_ros.geometry.camera import CameraModel
@@ -29,7 +31,7 @@ def standing(z: float = 3.0) -> Person:
 
 
 class StandIn:
-    """Answers every frame with one standing person; records how it was called."""
+    """Answers every frame with one standing person and a horizon; records its calls."""
 
     def __init__(self) -> None:
         self.config = EstimatorConfig()
@@ -37,10 +39,11 @@ class StandIn:
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel, seeds: Optional[np.ndarray],
                  seed_scores: Optional[np.ndarray], detect: bool = True,
-                 search: Tuple[int, int] = (0, 1)) -> FrameResult:
-        self.calls.append({'seeds': len(seeds), 'detect': detect, 'search': search})
+                 search: Search = Search()) -> FrameResult:
+        self.calls.append({'seeds': len(seeds), 'detect': detect, 'search': search.part,
+                           'horizon': search.horizon, 'stream': search.stream})
         return FrameResult((camera.width, camera.height), camera, (standing(),),
-                           {'propose': 1.0})
+                           {'propose': 1.0}, horizon=Horizon(20.0 + len(self.calls), 0.5, 1))
 
 
 def frame() -> np.ndarray:
@@ -58,6 +61,10 @@ def test_detector_schedule_with_and_without_tracking() -> None:
                                                           (1, 12), (2, 12), (2, 12)]
     assert {p.track_id for r in results for p in r.persons} == {1}
     assert all('track' in r.timings_ms and 'propose' in r.timings_ms for r in results)
+    # The far rows lie under the horizon of the frame before.
+    assert all(call['stream'] for call in tracked.calls)
+    assert tracked.calls[0]['horizon'] is None
+    assert [call['horizon'].row for call in tracked.calls[1:]] == [21.0, 22.0, 23.0, 24.0, 25.0]
     untracked = StandIn()
     results = [Pipeline(untracked, PipelineConfig(tracking=False))(frame(), CAMERA, i / 10)
                for i in range(3)]
