@@ -61,6 +61,20 @@ def _added(first: Dict[str, float], second: Dict[str, float]) -> Dict[str, float
     return {name: first.get(name, 0.0) + second.get(name, 0.0) for name in {**first, **second}}
 
 
+#: A person the far rows find with at least this part of their box inside the box of a
+#: person found before is that person, or a piece of them: not added.
+WITHIN_FOUND = 0.5
+
+
+def _outside(persons: Tuple[Person, ...], found: Tuple[Person, ...]) -> Tuple[Person, ...]:
+    """Return the ``persons`` whose boxes lie mostly outside every ``found`` person's."""
+    if not persons or not found:
+        return persons
+    inside = boxes.overlap(np.array([p.bbox for p in persons]),
+                           np.array([p.bbox for p in found]), over='first').max(axis=1)
+    return tuple(p for p, part in zip(persons, inside) if part < WITHIN_FOUND)
+
+
 def release_cached_memory() -> None:
     """Return PyTorch's cached, unused CUDA memory to the driver (when CUDA was used)."""
     if torch.cuda.is_initialized():
@@ -132,8 +146,9 @@ class PoseEstimator:
             frames; default: all of it); where far people stand, for the far rows (a
             stream's: the :attr:`FrameResult.horizon` of its last frame); and whether this
             is a stream's frame. A single image without a horizon, with the far rows on,
-            is looked at twice: the horizon is fitted from the persons found, who then seed
-            a second landmark pass with the far rows' squares.
+            is looked at twice: the horizon is fitted from the persons found, and a second
+            pass looks at the far rows' squares alone; the persons it finds outside those
+            found are added (the first pass's persons stay as they were).
 
         Raises
         ------
@@ -158,15 +173,13 @@ class PoseEstimator:
                 or not far_rows.layout(width, height, self.config,
                                        second_search)[index::count]):
             return replace(result, horizon=fitted)
-        found = result.persons
-        second = self._estimate(
-            rgb, camera, {'far_rows': far_rows},
-            np.array([p.alignment_2d for p in found]).reshape(-1, 2, 2),
-            np.array([p.score for p in found]), second_search)
-        return replace(second, horizon=self._horizon(second, fitted),
+        second = self._estimate(rgb, camera, {'far_rows': far_rows}, None, None, second_search)
+        persons = (result.persons + _outside(second.persons, result.persons))
+        both = replace(result, persons=persons[:self.config.max_persons],
                        timings_ms=_added(result.timings_ms, second.timings_ms),
                        source_timings_ms=_added(result.source_timings_ms,
                                                 second.source_timings_ms))
+        return replace(both, horizon=self._horizon(both, fitted))
 
     @staticmethod
     def _horizon(result: FrameResult, given: Optional[Horizon]) -> Optional[Horizon]:
