@@ -19,10 +19,10 @@ MODELS = sorted(hog.HOG_MODELS)
 #: Window scores agree within rounding (measured at most 2.8e-6 on these photographs)...
 SCORE_TOLERANCE = 2e-5
 #: ...on most CPUs. On an AMD EPYC machine (2026-12-03) a few per cent of the windows
-#: (59 to 443 per photograph, at most 3.9 %) differ by up to 0.016: their block histograms
-#: differ in a few pixels' votes, while OpenCV's detect() and compute() agree with each
-#: other there, so OpenCV's gradients differ on that CPU (cause not isolated). Most windows
-#: must agree within rounding, every window within this.
+#: (59 to 443 per photograph, at most 3.9 %) differ by up to 0.016: our block histograms
+#: differ from compute()'s in a few blocks, while OpenCV's detect() and compute() agree
+#: with each other (which side's gradients differ on that CPU is not isolated). Most
+#: windows must agree within rounding, every window within this.
 CPU_DEPENDENT_TOLERANCE = 0.05
 #: The part of the windows that must agree within rounding on every CPU.
 EXACT_WINDOWS = 0.95
