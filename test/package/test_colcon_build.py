@@ -60,7 +60,8 @@ def test_installed_executable_runs_the_node(install: Path, tmp_path: Path) -> No
             if 'autostart: configure failed' in line:
                 break
         node.send_signal(signal.SIGINT)
-        assert node.wait(30) == 0, ''.join(lines)
+        rest, _ = node.communicate(timeout=30)  # what it says while shutting down, too
+        assert node.returncode == 0, ''.join(lines) + rest
     finally:
         watchdog.cancel()
         node.kill()
