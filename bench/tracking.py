@@ -15,8 +15,16 @@ into canvases) and prints markdown tables:
    sources (HOG and the search: tiles to grid 6 and the frame-edge squares, dealt out to
    12 detection frames; all of them then run only when the tracker needs them).
 
-Usage: python bench/tracking.py [--device cpu|cuda] [--world-min-cutoff HZ] [--world-beta B]
-(the last two change the 3D joints' One Euro filter from the default 0.1 Hz and 10)
+4. identities on the moving composites of several real people
+   (:data:`~pose3d_ros.evaluation.sequences.SCENARIOS`, at 10 and 30 fps): recall,
+   false alarms, fragmentation (distinct ids per true person), id switches, id jumps
+   (an id passing to another person), IDF1, the gaps after which the id came back, and
+   the frames per second, with the default stream settings and without re-identification
+   (``reid`` false), same run.
+
+Usage: python bench/tracking.py [--device cpu|cuda] [--fps 10 30] [--world-min-cutoff HZ]
+[--world-beta B] (the last two change the 3D joints' One Euro filter from the default
+0.1 Hz and 10)
 """
 
 import argparse
@@ -31,7 +39,8 @@ from pose3d_ros.estimation.pipeline import Pipeline, PipelineConfig
 from pose3d_ros.estimation.proposals import DETECTOR_ONLY
 from pose3d_ros.estimation.tracking import TrackingConfig
 from pose3d_ros.evaluation import sequences
-from pose3d_ros.samples import fetch_samples, read_player, read_rgb
+from pose3d_ros.evaluation.identities import identities
+from pose3d_ros.samples import fetch_samples, fetch_street_photos, read_player, read_rgb
 from pose3d_ros.settings.schema import settings_named
 from pose3d_ros.settings.surfaces import add_arguments
 
@@ -42,6 +51,8 @@ def main() -> int:
     """Measure and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--fps', type=float, nargs='+', default=[10.0, 30.0],
+                        help='frame rates of the moving composites')
     add_arguments(parser, settings_named(TrackingConfig, 'world_min_cutoff', 'world_beta'))
     args = parser.parse_args()
     chosen = OneEuroParameters(args.world_min_cutoff, args.world_beta,
@@ -111,7 +122,34 @@ def main() -> int:
         base = rates['detector every frame', label]
         print(f'| {name}, {label} | {detections[name, label]} / {len(translated.frames)} | '
               f'{rates[name, label]:.1f} | {rates[name, label] / base:.2f} |')
+    identity_table(defaults, args.fps)
     return 0 if np.isfinite(list(rates.values())).all() else 1
+
+
+def identity_table(estimator: PoseEstimator, rates: list) -> None:
+    """Print the identity measures on the moving composites, with and without re-id."""
+    print('\n| clip | fps | tracker | recall | false alarms | fragmentation | id switches '
+          '| id jumps | IDF1 | gaps with the id back (s) | frames per second |')
+    print('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')
+    configs = (('defaults', PipelineConfig()),
+               ('without re-id', PipelineConfig(tracker=TrackingConfig(reid=False))))
+    directory = fetch_samples()
+    fetch_street_photos()
+    for fps in rates:
+        for clip in sequences.moving_clips(directory, fps):
+            for name, config in configs:
+                start = time.perf_counter()
+                results = sequences.track(Pipeline(estimator, config), clip)
+                rate = len(results) / (time.perf_counter() - start)
+                found = identities(clip.boxes, clip.shown, clip.in_view,
+                                   [[(p.track_id, p.bbox) for p in r.persons]
+                                    for r in results], clip.fps)
+                gaps = ', '.join(f'{"yes" if g.kept else "no"} ({g.seconds:.1f})'
+                                 for g in found.gaps) or '-'
+                print(f'| {clip.name} | {fps:g} | {name} | {found.recall:.2f} | '
+                      f'{found.false_alarms} | {found.fragmentation:.2f} | '
+                      f'{found.id_switches} | {found.id_jumps} | {found.idf1:.2f} | {gaps} | '
+                      f'{rate:.1f} |', flush=True)
 
 
 if __name__ == '__main__':

@@ -34,7 +34,7 @@ PACKAGE_DATA_DIR = 'usr/share/doc/opencv-doc/examples/data'
 
 PERSON_IMAGES = ('messi5.jpg',)  # one player in front, a small crowd behind
 NO_PERSON_IMAGES = ('pic1.png', 'pic2.png', 'pic3.png', 'pic4.png', 'pic5.png', 'pic6.png',
-                    'fruits.jpg', 'building.jpg')
+                    'fruits.jpg', 'building.jpg', 'leuvenA.jpg')
 ALL_IMAGES = PERSON_IMAGES + NO_PERSON_IMAGES
 DEFAULT_IMAGE = 'messi5.jpg'
 

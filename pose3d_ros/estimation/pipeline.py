@@ -29,6 +29,7 @@ from typing import Deque, Optional, Tuple, Union
 
 import numpy as np
 
+from .appearance import describe_all
 from .config import EstimatorConfig
 from .estimator import PoseEstimator
 from .horizon import Horizon
@@ -187,7 +188,7 @@ class Pipeline:
         if self._last is not None and (time_s < self._last[0] or size != self._last[1]):
             self.reset()
         self._last = (time_s, size)
-        seeds, seed_scores = self.tracker.seeds()
+        seeds, seed_scores = self.tracker.seeds(time_s, camera)
         detect = (self._since_detection is None or
                   self._since_detection + 1 >= self.config.detect_every or
                   self.tracker.lost_last_frame or len(seeds) == 0)
@@ -203,7 +204,12 @@ class Pipeline:
             result = self.depth(result, time_s)
             timings['depth'] = (time.perf_counter() - start) * 1e3
         self._since_detection = 0 if detect else self._since_detection + 1
+        appearances = None
+        if self.config.tracking and self.config.tracker.reid:
+            start = time.perf_counter()
+            appearances = describe_all(rgb, result.persons)
+            timings['appearance'] = (time.perf_counter() - start) * 1e3
         start = time.perf_counter()
-        persons = self.tracker.update(result.persons, time_s)
+        persons = self.tracker.update(result.persons, time_s, appearances)
         timings['track'] = (time.perf_counter() - start) * 1e3
         return replace(result, persons=persons, timings_ms=timings, detected=detect)

@@ -1,13 +1,29 @@
 """
 Stable person ids across frames, and One Euro smoothing of every tracked joint.
 
-Association: each track predicts where its person is now from the last two observations
-(constant velocity in image pixels); a person and a track are similar by the overlap of
-their boxes (IoU) and by how close their visible keypoints are relative to the person's
-size (an OKS-like score); pairs are taken greedily, most similar first, above
-``track_match_threshold``. Unmatched persons start tentative tracks, which are reported
-once seen ``track_min_hits`` times; a track unseen for more than ``track_max_missed``
-frames ends. :class:`Untracked` stands in for the tracker when a stream is not tracked.
+Motion: each track's root (mid-hip, metres, camera frame) and velocity follow a
+constant-velocity Kalman filter with a human speed limit (:mod:`.motion`), and its image
+motion a constant velocity in pixels from the last two observations.
+
+Association, over all tracks and persons at once (Hungarian), in two rounds:
+
+1. by the 2D skeleton: the mean of the boxes' IoU and an OKS-like keypoint score (the
+   track's person moved by its image motion), at least ``track_match_threshold``;
+2. re-identification, for the persons and the confirmed tracks round 1 left: by
+   appearance (:mod:`.appearance`, at least ``reid_min_similarity``), the nearest in
+   metres (the filter's Mahalanobis distance) among equals.
+
+Neither round pairs a person with a track they could not have walked from: farther from
+its last root than ``track_max_speed`` allows in the time since (:func:`.motion.reachable`,
+the monocular distance ``track_depth_tolerance`` uncertain), nor, with ``reid``, one whose
+appearance disagrees. A track's appearance is the running mean of its person's
+descriptors while nobody overlaps them.
+
+Lifecycle: a new person starts a tentative track, confirmed once seen ``track_min_hits``
+times; only confirmed tracks seen in this frame are reported. A tentative track missed
+ends; a confirmed one missed is lost: not reported, kept ``track_keep_lost_s`` seconds
+for its person to come back with the same id, then deleted. :class:`Untracked` stands in
+for the tracker when a stream is not tracked.
 
 Smoothing (after MediaPipe's pose landmark filtering): One Euro filters on the 2D keypoints
 and the region keypoints (speed scaled by the person's size in pixels), and on the metric
@@ -20,14 +36,20 @@ frame's stamp. A track's filters restart when it is re-acquired after a miss.
 """
 
 from dataclasses import dataclass, field, replace
+import enum
 import itertools
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
+import torch
 
+from .appearance import similarity
+from .motion import MetricMotion, reachable
 from .one_euro import CAMERA_JOINTS, IMAGE_LANDMARKS, OneEuroFilter, OneEuroParameters
 from .result import Person
 from ..geometry.boxes import overlap
+from ..geometry.camera import CameraModel
 from ..models.blazepose import VISIBILITY_THRESHOLD
 from ..settings.schema import setting, validate
 
@@ -35,6 +57,11 @@ from ..settings.schema import setting, validate
 REGION_LANDMARKS = OneEuroParameters(min_cutoff=0.01, beta=10.0, derivative_cutoff=1.0)
 #: Keypoint distance scale of the similarity, fraction of the person's size.
 KEYPOINT_SIGMA = 0.1
+#: Weight of a new descriptor in a track's running mean of its appearance.
+APPEARANCE_UPDATE = 0.2
+#: A person overlapped by another's box over more than this fraction of their own box is
+#: not clearly seen: their descriptor does not update their track's appearance.
+CLEARLY_SEEN = 0.15
 
 
 @dataclass(frozen=True)
@@ -49,11 +76,29 @@ class TrackingConfig:
 
     track_min_hits: int = setting(1, 'Track birth: frames a new person must be seen before '
                                      'it is published.', low=1, high=100, runtime=True)
-    track_max_missed: int = setting(5, 'Track death: frames a track may go unseen before it '
-                                       'ends.', low=0, high=1000, runtime=True)
+    track_keep_lost_s: float = setting(
+        3.0, 'Track death: seconds a confirmed track may go unseen (lost: not published) and '
+             'still get its person back with its id.', low=0.0, high=60.0, runtime=True,
+        unit='s')
     track_match_threshold: float = setting(
-        0.2, 'Minimum similarity of a person and a track to be associated (the mean of their '
-             'box IoU and keypoint similarity).', low=0.0, high=1.0, runtime=True)
+        0.2, 'Minimum similarity of a person and a track to be associated frame to frame '
+             '(the mean of their box IoU and keypoint similarity).', low=0.0, high=1.0,
+        runtime=True)
+    track_max_speed: float = setting(
+        3.0, 'Fastest a tracked person moves: no person is associated with a track farther '
+             'from its last root than this speed allows in the time since (plus the '
+             'measurement tolerances).', low=0.1, high=20.0, runtime=True, unit='m/s')
+    track_depth_tolerance: float = setting(
+        0.3, 'How far off a monocular distance may be along the viewing ray when gating by '
+             'speed, fraction of the distance.', low=0.0, high=2.0, runtime=True)
+    reid: bool = setting(True, "Appearance re-identification: each track keeps its person's "
+                               'torso and leg colours, re-attaches a lost track to its '
+                               'person and refuses an association whose appearance '
+                               'disagrees.', runtime=True)
+    reid_min_similarity: float = setting(
+        0.6, 'Minimum appearance similarity (mean Bhattacharyya coefficient of the torso and '
+             'leg colour histograms) of a person and a track to be associated.', low=0.0,
+        high=1.0, runtime=True)
     smoothing: bool = setting(True, 'One Euro filtering of every tracked joint (time from the '
                                     'image stamps).', runtime=True)
     image_min_cutoff: float = setting(
@@ -98,16 +143,27 @@ class _Filters:
     region: OneEuroFilter
 
 
+class TrackState(enum.Enum):
+    """Where a track is in its life."""
+
+    TENTATIVE = 'tentative'  # seen fewer than track_min_hits times
+    CONFIRMED = 'confirmed'  # seen enough, and in the last frame it was looked for
+    LOST = 'lost'  # confirmed, then missed: kept for re-identification
+
+
 @dataclass
 class Track:
-    """One tracked person: the last observation, its motion and its filters."""
+    """One tracked person: the last observation, its motion, appearance and filters."""
 
     track_id: int
     person: Person
     time: float
+    motion: MetricMotion
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # pixels / s
     hits: int = 1
     missed: int = 0
+    state: TrackState = TrackState.TENTATIVE
+    appearance: Optional[np.ndarray] = None  # (3 parts, bins), see .appearance
     filters: Optional[_Filters] = None
     region: Optional[np.ndarray] = None  # smoothed region keypoints (2, 2) for the next frame
 
@@ -157,6 +213,50 @@ def similarities(persons: Sequence[Person], tracks: Sequence[Track],
     return (iou + keypoints) / 2.0
 
 
+def _moved(region: np.ndarray, root: np.ndarray, predicted: np.ndarray,
+           camera: CameraModel) -> np.ndarray:
+    """
+    Return (2, 2) region keypoints moved with their person's root to ``predicted``.
+
+    The hip centre moves as the root's image does; the scale point keeps its offset from
+    it, scaled by the change of distance. Roots (3,) metres, camera frame.
+    """
+    fx, fy, cx, cy = camera.intrinsics
+    depth = max(float(predicted[2]), 0.1)
+    pinhole = np.array([[fx * root[0] / max(float(root[2]), 0.1) + cx,
+                         fy * root[1] / max(float(root[2]), 0.1) + cy],
+                        [fx * predicted[0] / depth + cx, fy * predicted[1] / depth + cy]])
+    before, after = camera.distort(torch.from_numpy(pinhole)).numpy()
+    centre = region[0] + after - before
+    scale = max(float(root[2]), 0.1) / depth
+    return np.stack([centre, centre + (region[1] - region[0]) * scale])
+
+
+def _inside(point: np.ndarray, box: np.ndarray) -> bool:
+    """Return whether a (2,) pixel lies in a (4,) x0, y0, x1, y1 box."""
+    return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
+
+
+def _clearly_seen(persons: Sequence[Person]) -> List[bool]:
+    """Return, per person, whether no other person's box covers much of theirs."""
+    if len(persons) < 2:
+        return [True] * len(persons)
+    boxes = np.array([p.bbox for p in persons])
+    covered = overlap(boxes, boxes, over='first')
+    np.fill_diagonal(covered, 0.0)
+    return list(covered.max(1) <= CLEARLY_SEEN)
+
+
+def _assign(scores: np.ndarray, allowed: np.ndarray, threshold: float
+            ) -> List[Tuple[int, int]]:
+    """Return the (row, column) pairs of the best one-to-one assignment above threshold."""
+    if not scores.size or not allowed.any():
+        return []
+    rows, columns = linear_sum_assignment(-np.where(allowed, scores, -1.0))
+    return [(int(r), int(c)) for r, c in zip(rows, columns)
+            if allowed[r, c] and scores[r, c] >= threshold]
+
+
 class PoseTracker:
     """Give persons stable ids across frames and smooth them; see the module docstring."""
 
@@ -171,47 +271,127 @@ class PoseTracker:
         self.tracks = []
         self.lost_last_frame = False
 
-    def seeds(self) -> Tuple[np.ndarray, np.ndarray]:
-        """Return the region keypoints (K, 2, 2) and scores (K,) of tracks seen last frame."""
-        current = [t for t in self.tracks if t.missed == 0 and t.person.alignment_2d is not None]
-        regions = [t.region if t.region is not None else t.person.alignment_2d for t in current]
-        return (np.array(regions).reshape(-1, 2, 2), np.array([t.person.score for t in current]))
+    def seeds(self, time_s: float, camera: CameraModel) -> Tuple[np.ndarray, np.ndarray]:
+        """
+        Return region keypoints (K, 2, 2) and scores (K,) to look at in the frame at time_s.
 
-    def update(self, persons: Sequence[Person], time_s: float) -> Tuple[Person, ...]:
+        The regions of the tracks seen last frame, and of the lost ones where their metric
+        motion puts them now, where a hidden or missed person should reappear: unless that
+        is inside the box of a person seen last frame (still behind them; a region there
+        would find them instead).
+        """
+        seen = [t for t in self.tracks if t.missed == 0 and t.person.alignment_2d is not None]
+        regions = [t.region if t.region is not None else t.person.alignment_2d for t in seen]
+        scores = [t.person.score for t in seen]
+        boxes = [t.person.bbox for t in seen]
+        for track in self.tracks:
+            if track.state is not TrackState.LOST or track.person.alignment_2d is None:
+                continue
+            region = _moved(track.region if track.region is not None else
+                            track.person.alignment_2d, track.person.root,
+                            track.motion.predict(time_s), camera)
+            if not any(_inside(region[0], box) for box in boxes):  # else still hidden
+                regions.append(region)
+                scores.append(track.person.score)
+        return np.array(regions).reshape(-1, 2, 2), np.array(scores)
+
+    def _possible(self, persons: Sequence[Person], appearances: Sequence[Optional[np.ndarray]],
+                  time_s: float) -> Tuple[np.ndarray, np.ndarray]:
+        """
+        Return (N, M) whether each person could be each track's, and their appearance.
+
+        Possible: reachable at the speed limit and, with ``reid``, not of another
+        appearance; appearance similarities are NaN where either side has none.
+        """
+        config = self.config
+        possible = np.ones((len(persons), len(self.tracks)), bool)
+        alike = np.full(possible.shape, np.nan)
+        for i, person in enumerate(persons):
+            for j, track in enumerate(self.tracks):
+                possible[i, j] = reachable(track.person.root, time_s - track.time, person.root,
+                                           config.track_max_speed,
+                                           config.track_depth_tolerance)
+                if config.reid and appearances[i] is not None and track.appearance is not None:
+                    alike[i, j] = similarity(appearances[i], track.appearance)
+        if config.reid:
+            possible &= ~(alike < config.reid_min_similarity)
+        return possible, alike
+
+    def _associate(self, persons: Sequence[Person],
+                   appearances: Sequence[Optional[np.ndarray]], time_s: float
+                   ) -> Dict[int, int]:
+        """Return {person index: track index}: both rounds of the module docstring."""
+        possible, alike = self._possible(persons, appearances, time_s)
+        pairs = dict(_assign(similarities(persons, self.tracks, time_s), possible,
+                             self.config.track_match_threshold))
+        if not self.config.reid:
+            return pairs
+        left = [i for i in range(len(persons)) if i not in pairs]
+        taken = set(pairs.values())
+        lost = [j for j, t in enumerate(self.tracks)
+                if j not in taken and t.state is not TrackState.TENTATIVE]
+        if not left or not lost:
+            return pairs
+        scores = np.nan_to_num(alike[np.ix_(left, lost)], nan=-1.0)
+        nearness = np.array([[1.0 / (1.0 + self.tracks[j].motion.distance(persons[i].root,
+                                                                          time_s))
+                              for j in lost] for i in left])
+        for r, c in _assign(scores + 1e-3 * nearness, possible[np.ix_(left, lost)],
+                            self.config.reid_min_similarity):
+            pairs[left[r]] = lost[c]
+        return pairs
+
+    def update(self, persons: Sequence[Person], time_s: float,
+               appearances: Optional[Sequence[Optional[np.ndarray]]] = None
+               ) -> Tuple[Person, ...]:
         """
         Associate this frame's persons with the tracks and return the reported ones.
 
-        Reported persons carry their ``track_id`` and, with smoothing, filtered keypoints,
-        joints and root; they are ordered by track id.
+        ``appearances`` are the persons' descriptors (:func:`.appearance.describe`), used
+        with ``reid``. Reported persons carry their ``track_id`` and, with smoothing,
+        filtered keypoints, joints and root; they are ordered by track id.
         """
-        scores = similarities(persons, self.tracks, time_s)
-        pairs = sorted(((scores[i, j], i, j) for i in range(len(persons))
-                        for j in range(len(self.tracks))), reverse=True)
-        person_track, used = {}, set()
-        for score, i, j in pairs:
-            if score < self.config.track_match_threshold:
-                break
-            if i not in person_track and j not in used:
-                person_track[i] = j
-                used.add(j)
+        if appearances is None:
+            appearances = [None] * len(persons)
+        if len(appearances) != len(persons):
+            raise ValueError(f'{len(appearances)} appearances for {len(persons)} persons')
+        self._expire(time_s)
+        person_track = self._associate(persons, appearances, time_s)
+        matched = set(person_track.values())
         lost = 0
         for j, track in enumerate(self.tracks):
-            if j not in used:
+            if j not in matched:
                 track.missed += 1
-                lost += track.missed == 1
+                lost += track.state is TrackState.CONFIRMED
+                if track.state is TrackState.CONFIRMED:
+                    track.state = TrackState.LOST
+        seen = _clearly_seen(persons)
         reported = []
         for i, person in enumerate(persons):
             if i in person_track:
                 track = self.tracks[person_track[i]]
                 self._observe(track, person, time_s)
             else:
-                track = Track(next(self._ids), person, time_s)
+                track = Track(next(self._ids), person, time_s, MetricMotion.start(
+                    person.root, time_s, self.config.track_max_speed))
                 self.tracks.append(track)
             if track.hits >= self.config.track_min_hits:
+                track.state = TrackState.CONFIRMED
+            if appearances[i] is not None and (seen[i] or track.appearance is None):
+                track.appearance = appearances[i] if track.appearance is None else (
+                    (1.0 - APPEARANCE_UPDATE) * track.appearance +
+                    APPEARANCE_UPDATE * appearances[i])
+            if track.state is TrackState.CONFIRMED:
                 reported.append(self._smoothed(track, person, time_s))
-        self.tracks = [t for t in self.tracks if t.missed <= self.config.track_max_missed]
+        self.tracks = [t for t in self.tracks if t.missed == 0 or t.state is TrackState.LOST]
+        self._expire(time_s)
         self.lost_last_frame = lost > 0
         return tuple(sorted(reported, key=lambda p: p.track_id))
+
+    def _expire(self, time_s: float) -> None:
+        """Delete the lost tracks unseen for longer than ``track_keep_lost_s``."""
+        self.tracks = [t for t in self.tracks if t.state is not TrackState.LOST or
+                       time_s - t.time <= self.config.track_keep_lost_s]
 
     def _observe(self, track: Track, person: Person, time_s: float) -> None:
         dt = time_s - track.time
@@ -220,6 +400,7 @@ class PoseTracker:
             track.velocity = moved / dt if track.missed == 0 else np.zeros(2)
         if track.missed:
             track.filters = None  # re-acquired: the filters restart
+        track.motion.update(person.root, time_s)
         track.person, track.time, track.missed, track.region = person, time_s, 0, None
         track.hits += 1
 
@@ -249,10 +430,12 @@ class Untracked:
     def reset(self) -> None:
         """Nothing to forget."""
 
-    def seeds(self) -> Tuple[np.ndarray, np.ndarray]:
+    def seeds(self, time_s: float, camera: CameraModel) -> Tuple[np.ndarray, np.ndarray]:
         """Return no regions: every frame runs the proposal sources."""
         return np.zeros((0, 2, 2)), np.zeros(0)
 
-    def update(self, persons: Sequence[Person], time_s: float) -> Tuple[Person, ...]:
+    def update(self, persons: Sequence[Person], time_s: float,
+               appearances: Optional[Sequence[Optional[np.ndarray]]] = None
+               ) -> Tuple[Person, ...]:
         """Return the persons unchanged."""
         return tuple(persons)

@@ -299,13 +299,18 @@ def cut_outs(specs: Specs, directory: Path, network: Network,
 
 
 @dataclass(frozen=True)
-class _Layer:
-    """One pasted person over the whole frame: (H, W, 3) premultiplied RGB, (H, W) matte."""
+class Layer:
+    """
+    One pasted person over the whole frame: (H, W, 3) premultiplied RGB, (H, W) matte.
+
+    ``area`` counts the opaque pixels of the whole scaled matte, inside the frame or not.
+    """
 
     colour: np.ndarray
     alpha: np.ndarray
     distance: float
     truncated: bool
+    area: int
 
 
 def _span(start: int, length: int, limit: int) -> Tuple[int, int]:
@@ -324,7 +329,7 @@ def _framed(image: np.ndarray, top: int, left: int, shape: Tuple[int, int]) -> n
 
 
 def _layer(cutout: CutOut, placement: Placement, camera: GroundCamera,
-           shape: Tuple[int, int]) -> _Layer:
+           shape: Tuple[int, int]) -> Layer:
     """Scale the cut-out to its distance and stand its soles on the ground, in the frame."""
     if placement.mirrored:
         cutout = cutout.mirrored()
@@ -339,12 +344,12 @@ def _layer(cutout: CutOut, placement: Placement, camera: GroundCamera,
     top = round(camera.feet_row(placement.distance) - cutout.feet * size[1] / height + 0.5)
     left = round(camera.column(placement.lateral, placement.distance) - size[0] / 2 + 0.5)
     frame_alpha = _framed(alpha, top, left, shape)
-    cut = (frame_alpha >= OPAQUE).sum() < (alpha >= OPAQUE).sum()
-    return _Layer(_framed(colour, top, left, shape), frame_alpha, placement.distance,
-                  bool(cut))
+    area = int((alpha >= OPAQUE).sum())
+    return Layer(_framed(colour, top, left, shape), frame_alpha, placement.distance,
+                 bool((frame_alpha >= OPAQUE).sum() < area), area)
 
 
-def _extent(matte: np.ndarray) -> Optional[Tuple[float, float, float, float]]:
+def extent(matte: np.ndarray) -> Optional[Tuple[float, float, float, float]]:
     """Return the (4,) x0, y0, x1, y1 pixel edges around a matte's opaque part, or None."""
     rows = np.flatnonzero((matte >= OPAQUE).any(axis=1))
     columns = np.flatnonzero((matte >= OPAQUE).any(axis=0))
@@ -358,7 +363,7 @@ def _gap(a: Sequence[float], b: Sequence[float]) -> float:
     return max(b[0] - a[2], a[0] - b[2], b[1] - a[3], a[1] - b[3])
 
 
-def _visible(layers: Sequence[_Layer]) -> np.ndarray:
+def _visible(layers: Sequence[Layer]) -> np.ndarray:
     """Return (N, H, W) the part of each layer's matte that nearer layers leave visible."""
     cover = np.zeros_like(layers[0].alpha)
     visible = np.zeros((len(layers),) + cover.shape, np.float32)
@@ -368,18 +373,37 @@ def _visible(layers: Sequence[_Layer]) -> np.ndarray:
     return visible
 
 
-def _hidden(layer: _Layer, visible: np.ndarray) -> float:
+def _hidden(layer: Layer, visible: np.ndarray) -> float:
     """Return the fraction of a layer's matte in the frame that nearer layers hide."""
     return 1.0 - float(visible.sum() / layer.alpha.sum())
 
 
-def _beside(index: int, layers: Sequence[_Layer], boxes: Sequence[Sequence[float]]) -> bool:
+def _beside(index: int, layers: Sequence[Layer], boxes: Sequence[Sequence[float]]) -> bool:
     """Return whether layer ``index``'s box touches that of a layer at about its distance."""
     distance = layers[index].distance
     return any(_gap(boxes[index], boxes[other]) <= TOUCH_PX and
                max(distance, layer.distance) <= BESIDE_DEPTH_RATIO * min(distance,
                                                                          layer.distance)
                for other, layer in enumerate(layers) if other != index)
+
+
+def paste_people(placements: Sequence[Placement], background: np.ndarray,
+                 camera: GroundCamera, cutouts: Dict[str, CutOut]
+                 ) -> Tuple[np.ndarray, Tuple[Layer, ...], np.ndarray]:
+    """
+    Paste people into an (H, W, 3) uint8 RGB background, far to near.
+
+    Returns the (H, W, 3) uint8 RGB image, each placement's :class:`Layer` and (N, H, W)
+    float32 the part of each one's matte that nearer people leave visible, in the order of
+    ``placements``.
+    """
+    layers = tuple(_layer(cutouts[placement.cutout], placement, camera, background.shape[:2])
+                   for placement in placements)
+    canvas = background.astype(np.float32)
+    for layer in sorted(layers, key=lambda item: -item.distance):
+        canvas = canvas * (1.0 - layer.alpha[..., None]) + layer.colour
+    rgb = np.clip(np.round(canvas), 0, 255).astype(np.uint8)
+    return rgb, layers, _visible(layers)
 
 
 def compose(layout: Layout, background: np.ndarray, scene: LabelledImage,
@@ -391,17 +415,12 @@ def compose(layout: Layout, background: np.ndarray, scene: LabelledImage,
     composite's ignore regions. ValueError when a pasted person would cover one of its
     people, or cannot be seen.
     """
-    layers = [_layer(cutouts[placement.cutout], placement, camera, background.shape[:2])
-              for placement in layout.placements]
-    canvas = background.astype(np.float32)
-    for layer in sorted(layers, key=lambda item: -item.distance):
-        canvas = canvas * (1.0 - layer.alpha[..., None]) + layer.colour
-    visible = _visible(layers)
-    shown = [_extent(matte) for matte in visible]
+    rgb, layers, visible = paste_people(layout.placements, background, camera, cutouts)
+    shown = [extent(matte) for matte in visible]
     if None in shown:
         raise ValueError(f'{layout.name}: person {shown.index(None)} is out of the frame or '
                          'hidden')
-    whole = [_extent(layer.alpha) for layer in layers]
+    whole = [extent(layer.alpha) for layer in layers]
     if any(_gap(box, person.box) < 0 for box in whole for person in scene.persons):
         raise ValueError(f'{layout.name}: a pasted person covers a person of {scene.name}')
     persons = tuple(LabelledPerson(
@@ -410,7 +429,7 @@ def compose(layout: Layout, background: np.ndarray, scene: LabelledImage,
         _beside(index, layers, whole)) for index, placement in enumerate(layout.placements))
     labels = LabelledImage(layout.name, SOURCE, persons,
                            tuple(person.box for person in scene.persons) + scene.ignore)
-    return Composite(np.clip(np.round(canvas), 0, 255).astype(np.uint8), labels, visible)
+    return Composite(rgb, labels, visible)
 
 
 def composites(directory: Path, model_dir: Optional[PathLike] = None,

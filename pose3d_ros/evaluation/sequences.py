@@ -1,21 +1,36 @@
 """
 Synthetic video sequences made from real image content, and the tracking measures on them.
 
-A real photograph's person is pasted into plain canvases frame by frame — translated and
-scaled, crossing a mirrored copy of itself, standing still under pixel noise, or moving at
-a constant speed — so the ground truth (who is where) is known. Used by the tracking tests
-and ``bench/tracking.py``; frames are at ``FPS``.
+Clips of one person: a real photograph's person is pasted into plain canvases frame by
+frame — translated and scaled, crossing a mirrored copy of itself, standing still under
+pixel noise, or moving at a constant speed — at ``FPS``.
+
+Moving composites of several real people (:data:`SCENARIOS`): the cut-outs of
+:mod:`.composites` (real people, cut out with the landmark network's segmentation) walk
+along paths on the ground plane of a real background, in metres and seconds, seen by its
+:class:`~.composites.GroundCamera` with perspective-correct size; they cross in front of
+and behind each other, are hidden for a while, leave the frame and come back. Any frame
+rate; the ground truth (:class:`MovingClip`: who is where, and how much of them shows)
+comes with the frames.
+
+Used by the tracking tests and ``bench/tracking.py``.
 """
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
+from .composites import (cut_outs, CutOut, extent, GroundCamera, load_segmenter, load_specs,
+                         OPAQUE, paste_people, Placement)
+from .recall import load_labels
 from ..estimation.pipeline import Pipeline
-from ..estimation.result import Person
+from ..estimation.result import FrameResult, Person
 from ..geometry.camera import CameraModel
+from ..models.store import PathLike
+from ..samples import read_rgb
 
 FPS = 30.0
 BACKGROUND = 90
@@ -167,3 +182,152 @@ def lag_frames(raw: List[Dict[str, Optional[Person]]], smooth: List[Dict[str, Op
         per_frame = float(np.median(np.diff(a[skip // 2:])))
         lags[name] = float(np.mean(a[skip:] - b[skip:]) / per_frame)
     return lags
+
+
+@dataclass(frozen=True)
+class Walk:
+    """
+    One person's path on the ground: a cut-out, mirrored or not, through waypoints.
+
+    ``waypoints`` are (time s, lateral m right of the optical axis, distance m along it),
+    in time order; the person moves in straight lines between them at constant speed and
+    is absent before the first and after the last.
+    """
+
+    cutout: str
+    waypoints: Tuple[Tuple[float, float, float], ...]
+    mirrored: bool = False
+
+    def at(self, time_s: float) -> Optional[Placement]:
+        """Return where the person stands at ``time_s``, None outside the waypoints' span."""
+        times = [point[0] for point in self.waypoints]
+        if not times[0] <= time_s <= times[-1]:
+            return None
+        lateral = float(np.interp(time_s, times, [point[1] for point in self.waypoints]))
+        distance = float(np.interp(time_s, times, [point[2] for point in self.waypoints]))
+        return Placement(self.cutout, distance, lateral, self.mirrored)
+
+    @property
+    def speeds(self) -> Tuple[float, ...]:
+        """Return the ground speed of each leg, m/s."""
+        points = np.array(self.waypoints, float)
+        steps = np.diff(points, axis=0)
+        return tuple(float(v) for v in np.hypot(steps[:, 1], steps[:, 2]) / steps[:, 0])
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A moving composite: its name, what it shows, the walks and background, seconds."""
+
+    name: str
+    about: str
+    walks: Tuple[Walk, ...]
+    duration_s: float
+    background: str = 'leuvenA.jpg'
+
+
+#: The moving composites (leuvenA.jpg's street: a camera 1.5 m above it, 60 degrees wide).
+SCENARIOS: Tuple[Scenario, ...] = (
+    Scenario('hidden-behind', 'the man in the black coat walks behind the man in the fleece '
+             '(1.6 against 0.5 m/s, 9 and 4.5 m away) and is hidden for about a second',
+             (Walk('bus-fleece', ((0.0, -1.5, 4.5), (5.0, 1.0, 4.5))),
+              Walk('bus-black-coat', ((0.0, -4.4, 9.0), (5.0, 3.6, 9.0)))),
+             5.0),
+    Scenario('crossing', 'two men of different clothes cross at 1.2 m/s, 5 and 5.6 m away; '
+             'the one behind is hidden for a moment',
+             (Walk('bus-fleece', ((0.0, -2.2, 5.0), (3.6, 2.12, 5.0))),
+              Walk('bus-black-coat', ((0.0, 2.4, 5.6), (3.6, -1.92, 5.6)), mirrored=True)),
+             3.6),
+    Scenario('re-entering', 'the man in the black coat walks out of the frame at 1.5 m/s and '
+             'comes back about a second later; the man in the fleece strolls at 0.5 m/s',
+             (Walk('bus-black-coat', ((0.0, 1.0, 6.0), (2.13, 4.2, 6.0), (4.27, 1.0, 6.0))),
+              Walk('bus-fleece', ((0.0, -1.8, 4.5), (4.27, 0.35, 4.5)))),
+             4.27),
+    Scenario('re-entering-late', 'the same, but he stays out for over 3 s, longer than tracks '
+             'are kept for re-identification',
+             (Walk('bus-black-coat', ((0.0, 1.0, 6.0), (3.67, 6.5, 6.0), (7.33, 1.0, 6.0))),
+              Walk('bus-fleece', ((0.0, -1.8, 4.5), (7.33, 1.9, 4.5)))),
+             7.33),
+    Scenario('three', 'three people: two cross at 4 and 7 m, the third walks from 10 to '
+             '5.5 m towards the camera',
+             (Walk('bus-fleece', ((0.0, -1.8, 4.0), (4.0, 1.8, 4.0))),
+              Walk('bus-black-coat', ((0.0, 3.2, 7.0), (4.0, -2.6, 7.0)), mirrored=True),
+              Walk('messi', ((0.0, -3.0, 10.0), (4.0, -1.2, 5.5)))),
+             4.0),
+)
+
+#: A person counts as in view while at least this fraction of their matte shows.
+IN_VIEW = 0.3
+
+
+@dataclass(frozen=True)
+class MovingClip:
+    """
+    A moving composite at ``fps``: (H, W, 3) uint8 RGB frames and the truth per frame.
+
+    ``boxes`` (F frames, N persons, 4): x0, y0, x1, y1 pixel edges of each person's whole
+    matte where the frame holds it (hidden parts included, as the landmarks are), NaN when
+    they are out of the frame; ``shown`` (F, N): the fraction of each person's matte that
+    the frame and nearer people leave visible. ``cutouts`` names who each person is.
+    """
+
+    name: str
+    fps: float
+    frames: List[np.ndarray]
+    camera: CameraModel
+    boxes: np.ndarray
+    shown: np.ndarray
+    cutouts: Tuple[str, ...]
+
+    @property
+    def in_view(self) -> np.ndarray:
+        """Return (F, N) whether each person is in view (:data:`IN_VIEW` of them shows)."""
+        return self.shown >= IN_VIEW
+
+    @property
+    def times(self) -> np.ndarray:
+        """Return (F,) each frame's time, seconds."""
+        return np.arange(len(self.frames)) / self.fps
+
+
+def moving_clip(scenario: Scenario, fps: float, background: np.ndarray,
+                camera: GroundCamera, cutouts: Dict[str, CutOut]) -> MovingClip:
+    """Render ``scenario`` at ``fps`` over an (H, W, 3) uint8 RGB background."""
+    count = int(np.floor(scenario.duration_s * fps + 1e-6)) + 1
+    frames, boxes, shown = [], np.full((count, len(scenario.walks), 4), np.nan), \
+        np.zeros((count, len(scenario.walks)))
+    for index in range(count):
+        where = [walk.at(index / fps) for walk in scenario.walks]
+        present = [i for i, placement in enumerate(where) if placement is not None]
+        if not present:
+            frames.append(background.copy())
+            continue
+        rgb, layers, visible = paste_people([where[i] for i in present], background, camera,
+                                            cutouts)
+        frames.append(rgb)
+        for i, layer, matte in zip(present, layers, visible):
+            whole = extent(layer.alpha)
+            if whole is not None:
+                boxes[index, i] = whole
+                shown[index, i] = float((matte >= OPAQUE).sum()) / layer.area
+    height, width = background.shape[:2]
+    return MovingClip(scenario.name, fps, frames, CameraModel.from_hfov(width, height),
+                      boxes, shown, tuple(walk.cutout for walk in scenario.walks))
+
+
+def moving_clips(directory: Path, fps: float, scenarios: Sequence[Scenario] = SCENARIOS,
+                 model_dir: Optional[PathLike] = None) -> Iterator[MovingClip]:
+    """Cut the people out of the photographs in ``directory``; yield each scenario's clip."""
+    specs, labels = load_specs(), load_labels()
+    pieces = cut_outs(specs, directory, load_segmenter(model_dir), labels)
+    for scenario in scenarios:
+        background = read_rgb(directory / scenario.background)
+        camera = GroundCamera.of(background.shape[1], background.shape[0],
+                                 specs.backgrounds[scenario.background])
+        yield moving_clip(scenario, fps, background, camera, pieces)
+
+
+def track(stream: Pipeline, clip: MovingClip) -> List[FrameResult]:
+    """Run a pipeline over a moving clip, frame by frame; return each frame's result."""
+    return [stream(frame, clip.camera, float(time_s))
+            for frame, time_s in zip(clip.frames, clip.times)]

@@ -8,6 +8,7 @@ from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.estimation.pipeline import Pipeline, PipelineConfig
 from pose3d_ros.estimation.tracking import TrackingConfig
 from pose3d_ros.evaluation import sequences
+from pose3d_ros.evaluation.identities import Identities, identities
 from pose3d_ros.samples import read_player, read_rgb
 import pytest
 
@@ -70,3 +71,52 @@ def test_moving_person_is_not_lagged(full_frame_estimator: PoseEstimator,
     smooth = sequences.run(Pipeline(full_frame_estimator), clip)
     for name, lag in sequences.lag_frames(raw, smooth).items():
         assert -0.5 <= lag <= 2.0, (name, lag)
+
+
+@pytest.fixture(scope='module')
+def moving(sample_dir: Path, model_dir: Path) -> dict:
+    """Build the moving composites of several real people at 10 fps, by name."""
+    return {clip.name: clip for clip in sequences.moving_clips(
+        sample_dir, 10.0, sequences.SCENARIOS, model_dir)}
+
+
+def tracked(estimator: PoseEstimator, clip: sequences.MovingClip) -> Identities:
+    """Track a moving composite with the default stream settings; measure its ids."""
+    results = sequences.track(Pipeline(estimator), clip)
+    return identities(clip.boxes, clip.shown, clip.in_view,
+                      [[(p.track_id, p.bbox) for p in r.persons] for r in results], clip.fps)
+
+
+def test_the_moving_composites_hide_and_bring_back_real_people(moving: dict) -> None:
+    clip = moving['hidden-behind']
+    assert len(clip.frames) == 51 and clip.boxes.shape == (51, 2, 4)
+    assert clip.in_view[:, 0].all()  # the man in front, always
+    hidden = ~clip.in_view[:, 1]
+    assert 0.5 <= hidden.sum() / clip.fps <= 2.0 and (clip.shown[hidden, 1] < 0.3).all()
+    out = ~moving['re-entering'].in_view[:, 0]
+    assert np.isnan(moving['re-entering'].boxes[out, 0]).any()  # out of the frame
+    for walk in (w for scenario in sequences.SCENARIOS for w in scenario.walks):
+        assert all(0.5 <= speed <= 2.0 for speed in walk.speeds), walk
+
+
+def test_a_person_hidden_behind_another_keeps_their_id(estimator: PoseEstimator,
+                                                       moving: dict) -> None:
+    result = tracked(estimator, moving['hidden-behind'])
+    assert [gap.kept for gap in result.gaps] == [True], result
+    assert result.id_switches == 0 and result.id_jumps == 0, result
+
+
+def test_a_re_entering_person_gets_their_id_back_within_the_window_only(
+        estimator: PoseEstimator, moving: dict) -> None:
+    soon = tracked(estimator, moving['re-entering'])
+    assert [(gap.person, gap.kept) for gap in soon.gaps] == [(0, True)], soon
+    late = tracked(estimator, moving['re-entering-late'])
+    long_gaps = [gap for gap in late.gaps if gap.seconds > 2.0]
+    assert len(long_gaps) == 1 and not long_gaps[0].kept, late
+
+
+def test_two_people_of_different_appearance_crossing_do_not_swap(
+        estimator: PoseEstimator, moving: dict) -> None:
+    result = tracked(estimator, moving['crossing'])
+    assert result.id_switches == 0 and result.id_jumps == 0, result
+    assert result.fragmentation == 1.0, result

@@ -89,11 +89,11 @@ def test_reconfigure_takes_runtime_settings_and_refuses_the_others() -> None:
     assert estimator.config.max_persons == 10  # with the next frame, not within one
     pipeline(frame(), CAMERA, 0.1)
     assert estimator.config.max_persons == 2 and pipeline.tracker is tracker  # tracks kept
-    pipeline.reconfigure(PipelineConfig(tracker=TrackingConfig(track_max_missed=9)),
+    pipeline.reconfigure(PipelineConfig(tracker=TrackingConfig(track_keep_lost_s=1.5)),
                          estimator.config)
     pipeline(frame(), CAMERA, 0.2)
     assert pipeline.tracker is not tracker  # a tracking setting restarts the tracks
-    assert pipeline.config.tracker.track_max_missed == 9
+    assert pipeline.config.tracker.track_keep_lost_s == 1.5
     with pytest.raises(ValueError, match='device, pose_backend cannot change while running'):
         pipeline.reconfigure(PipelineConfig(), replace(estimator.config, device='cpu',
                                                        pose_backend='lifting'))

@@ -81,6 +81,8 @@ def test_every_surface_says_the_same_of_every_setting() -> None:
     ('detector_grids', [2, 9]), ('detector_grids', [3, 2]), ('detector_grids', []),
     ('device', 'cudax'), ('pose_backend', 'openpose'), ('tile_overlap', -0.1),
     ('track_min_hits', 0), ('world_min_cutoff', 0.0), ('image_transport', 'theora'),
+    ('track_keep_lost_s', -1.0), ('track_max_speed', 0.0), ('track_depth_tolerance', 3.0),
+    ('reid_min_similarity', 1.5),
     ('marker_scale', 0.0), ('default_hfov_deg', 180.0)])
 def test_one_message_for_a_bad_value_on_every_surface(name: str, value: object,
                                                       capsys: pytest.CaptureFixture) -> None:
@@ -110,11 +112,11 @@ def test_good_values_pass(name: str, value: object) -> None:
 def test_node_config_from_values() -> None:
     assert node_config(defaults()) == NodeConfig()
     values = dict(defaults(), detector_grids=[1], max_persons=3, min_pose_presence=0.7,
-                  track_max_missed=2, default_hfov_deg=90)
+                  track_keep_lost_s=1.0, default_hfov_deg=90)
     config = node_config(values)
     assert config.estimator.detector_grids == (1,) and config.estimator.max_persons == 3
     assert config.estimator.min_pose_presence == 0.7
-    assert config.pipeline.tracker.track_max_missed == 2
+    assert config.pipeline.tracker.track_keep_lost_s == 1.0
     assert config.default_hfov_deg == 90.0 and isinstance(config.default_hfov_deg, float)
     assert values_of(config) == dict(values, detector_grids=(1,), default_hfov_deg=90.0)
 

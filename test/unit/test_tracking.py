@@ -3,13 +3,16 @@
 from typing import List
 
 import numpy as np
+from pose3d_ros.estimation.appearance import BINS, PARTS
 from pose3d_ros.estimation.one_euro import OneEuroFilter, OneEuroParameters
 from pose3d_ros.estimation.pipeline import PipelineConfig
 from pose3d_ros.estimation.result import Person
-from pose3d_ros.estimation.tracking import PoseTracker, TrackingConfig, Untracked
+from pose3d_ros.estimation.tracking import PoseTracker, TrackingConfig, TrackState, Untracked
+from pose3d_ros.geometry.camera import CameraModel
 import pytest
 
 FPS = 30.0
+CAMERA = CameraModel.from_hfov(640, 480)
 
 
 # ------------------------------------------------------------------ One Euro filter
@@ -64,7 +67,7 @@ def synthetic_person(centre: tuple, size: float = 100.0) -> Person:
 
 
 def test_ids_survive_motion_misses_and_crossing() -> None:
-    tracker = PoseTracker(TrackingConfig(smoothing=False, track_max_missed=3))
+    tracker = PoseTracker(TrackingConfig(smoothing=False))
     ids: List[dict] = []
     for frame in range(40):
         a = synthetic_person((100 + 10 * frame, 200))
@@ -77,21 +80,85 @@ def test_ids_survive_motion_misses_and_crossing() -> None:
 
 
 def test_birth_and_death() -> None:
-    tracker = PoseTracker(TrackingConfig(smoothing=False, track_min_hits=3, track_max_missed=1))
+    tracker = PoseTracker(TrackingConfig(smoothing=False, track_min_hits=3,
+                                         track_keep_lost_s=0.15))
     person = synthetic_person((200, 200))
     assert tracker.update([person], 0.0) == ()
+    assert tracker.tracks[0].state is TrackState.TENTATIVE
     assert tracker.update([person], 0.1) == ()
     assert [p.track_id for p in tracker.update([person], 0.2)] == [1]
+    assert tracker.tracks[0].state is TrackState.CONFIRMED
     tracker.update([], 0.3)
-    assert tracker.tracks and tracker.lost_last_frame
+    assert tracker.tracks[0].state is TrackState.LOST and tracker.lost_last_frame
     tracker.update([], 0.4)
-    assert not tracker.tracks  # unseen for more than track_max_missed frames
+    assert not tracker.tracks  # unseen for more than track_keep_lost_s
     assert tracker.update([person], 0.5) == ()  # a new track must be born again
+    tracker.update([], 0.6)
+    assert not tracker.tracks  # a tentative track missed ends at once
 
 
 def test_untracked_stream_passes_persons_as_they_are() -> None:
     untracked = Untracked()
     person = synthetic_person((200, 200))
     assert untracked.update([person], 0.0) == (person,) and person.track_id is None
-    seeds, scores = untracked.seeds()
+    seeds, scores = untracked.seeds(0.0, CAMERA)
     assert seeds.shape == (0, 2, 2) and scores.shape == (0,) and not untracked.lost_last_frame
+
+
+def coloured(part_colours: List[int]) -> np.ndarray:
+    """Return a (3 parts, BINS) descriptor with all of each part in one bin."""
+    descriptor = np.zeros((len(PARTS), BINS))
+    descriptor[np.arange(len(PARTS)), part_colours] = 1.0
+    return descriptor
+
+
+def test_a_lost_person_comes_back_with_their_id_within_the_window_only() -> None:
+    config = TrackingConfig(smoothing=False, track_keep_lost_s=2.0)
+    for gap_s, same in ((1.5, True), (2.5, False)):
+        tracker = PoseTracker(config)
+        person = synthetic_person((200, 200))
+        looks = [coloured([1, 2, 3])]
+        assert [p.track_id for p in tracker.update([person], 0.0, looks)] == [1]
+        tracker.update([], 0.1, [])
+        back = synthetic_person((330, 200))  # 0.8 m from where they were last seen
+        ids = [p.track_id for p in tracker.update([back], gap_s, looks)]
+        assert ids == ([1] if same else [2]), gap_s
+
+
+def test_appearance_refuses_another_person_and_reidentifies_the_right_one() -> None:
+    tracker = PoseTracker(TrackingConfig(smoothing=False))
+    a, b = coloured([1, 2, 3]), coloured([10, 20, 30])
+    tracker.update([synthetic_person((200, 200))], 0.0, [a])
+    tracker.update([synthetic_person((400, 200))], 0.1, [b])  # elsewhere, other clothes
+    assert [t.track_id for t in tracker.tracks] == [1, 2]
+    # The first person is where the second was (1.2 m from their own last place, in
+    # 0.6 s): the 2D skeleton would pair them with track 2, their clothes say track 1.
+    out = tracker.update([synthetic_person((400, 200))], 0.7, [a])
+    assert [p.track_id for p in out] == [1]
+    without = PoseTracker(TrackingConfig(smoothing=False, reid=False))
+    without.update([synthetic_person((200, 200))], 0.0)
+    without.update([synthetic_person((400, 200))], 0.1)
+    assert [p.track_id for p in without.update([synthetic_person((400, 200))], 0.7)] == [2]
+
+
+def test_no_association_faster_than_a_person_moves() -> None:
+    tracker = PoseTracker(TrackingConfig(smoothing=False, track_max_speed=3.0))
+    tracker.update([synthetic_person((100, 200))], 0.0)
+    far = synthetic_person((160, 200))  # 0.36 m in 1/30 s: 11 m/s
+    assert [p.track_id for p in tracker.update([far], 1 / FPS)] == [2]
+    assert [p.track_id for p in tracker.update([far], 2 / FPS)] == [2]  # then it stays
+
+
+def test_a_lost_tracks_region_moves_with_its_metric_motion() -> None:
+    tracker = PoseTracker(TrackingConfig(smoothing=False))
+    for frame in range(10):  # 10 px per frame at 3 m: 1.8 m/s to the right
+        tracker.update([synthetic_person((200 + 10 * frame, 200))], frame / FPS)
+    tracker.update([], 10 / FPS)
+    seeds, _ = tracker.seeds(20 / FPS, CAMERA)
+    shift = seeds[0, 0] - np.array([290.0, 200.0])
+    assert 60.0 < shift[0] < 140.0 and abs(shift[1]) < 10.0, shift  # about 11 frames on
+
+
+def test_appearances_must_match_the_persons() -> None:
+    with pytest.raises(ValueError, match='appearances'):
+        PoseTracker().update([synthetic_person((200, 200))], 0.0, [])
