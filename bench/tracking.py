@@ -20,11 +20,16 @@ into canvases) and prints markdown tables:
    false alarms, fragmentation (distinct ids per true person), id switches, id jumps
    (an id passing to another person), IDF1, the gaps after which the id came back, and
    the frames per second, with the default stream settings and without re-identification
-   (``reid`` false), same run.
+   (``reid`` false), same run;
+5. people hidden behind another
+   (:func:`~pose3d_ros.evaluation.sequences.hidden_cases`: each ordered pair of cut-outs
+   with a standing one in front, five durations): per case how long the person behind is
+   out of view and whether their id comes back, and the share of those hidden up to 2 s
+   who keep it.
 
-Usage: python bench/tracking.py [--device cpu|cuda] [--fps 10 30] [--world-min-cutoff HZ]
-[--world-beta B] (the last two change the 3D joints' One Euro filter from the default
-0.1 Hz and 10)
+Usage: python bench/tracking.py [--device cpu|cuda] [--fps 10 30] [--tables 1 2 3 4 5]
+[--world-min-cutoff HZ] [--world-beta B] (the last two change the 3D joints' One Euro
+filter from the default 0.1 Hz and 10)
 """
 
 import argparse
@@ -45,6 +50,8 @@ from pose3d_ros.settings.schema import settings_named
 from pose3d_ros.settings.surfaces import add_arguments
 
 RAW = PipelineConfig(tracker=TrackingConfig(smoothing=False))
+#: The issue's target: a person hidden up to this long keeps their id.
+HIDDEN_UP_TO_S = 2.0
 
 
 def main() -> int:
@@ -53,18 +60,31 @@ def main() -> int:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--fps', type=float, nargs='+', default=[10.0, 30.0],
                         help='frame rates of the moving composites')
+    parser.add_argument('--tables', type=int, nargs='+', default=[1, 2, 3, 4, 5],
+                        choices=range(1, 6), help='which tables to print (1-3 share a run)')
     add_arguments(parser, settings_named(TrackingConfig, 'world_min_cutoff', 'world_beta'))
     args = parser.parse_args()
     chosen = OneEuroParameters(args.world_min_cutoff, args.world_beta,
                                CAMERA_JOINTS.derivative_cutoff)
+    defaults = PoseEstimator(EstimatorConfig(device=args.device))
+    with_tiles = PoseEstimator(EstimatorConfig(device=args.device, **DETECTOR_ONLY))
+    full_frame = PoseEstimator(EstimatorConfig(
+        device=args.device, **{**DETECTOR_ONLY, 'detector_grids': (1,)}))
+    print(f'device: {with_tiles.device}\n')
+    if {1, 2, 3} & set(args.tables):
+        one_person_tables(full_frame, with_tiles, defaults, chosen)
+    if 4 in args.tables:
+        identity_table(defaults, args.fps)
+    if 5 in args.tables:
+        hidden_table(defaults, args.fps)
+    return 0
+
+
+def one_person_tables(full_frame: PoseEstimator, with_tiles: PoseEstimator,
+                      defaults: PoseEstimator, chosen: OneEuroParameters) -> None:
+    """Print the id, jitter and speed tables of the clips of one person."""
     photo = read_rgb(fetch_samples() / 'messi5.jpg')
     player = read_player()
-    detector_only = DETECTOR_ONLY
-    defaults = PoseEstimator(EstimatorConfig(device=args.device))
-    with_tiles = PoseEstimator(EstimatorConfig(device=args.device, **detector_only))
-    full_frame = PoseEstimator(EstimatorConfig(device=args.device, detector_grids=(1,),
-                                               **detector_only))
-    print(f'device: {with_tiles.device}\n')
 
     translated = sequences.translated(player)
     found = sequences.run(Pipeline(full_frame), translated)
@@ -122,8 +142,6 @@ def main() -> int:
         base = rates['detector every frame', label]
         print(f'| {name}, {label} | {detections[name, label]} / {len(translated.frames)} | '
               f'{rates[name, label]:.1f} | {rates[name, label] / base:.2f} |')
-    identity_table(defaults, args.fps)
-    return 0 if np.isfinite(list(rates.values())).all() else 1
 
 
 def identity_table(estimator: PoseEstimator, rates: list) -> None:
@@ -150,6 +168,35 @@ def identity_table(estimator: PoseEstimator, rates: list) -> None:
                       f'{found.false_alarms} | {found.fragmentation:.2f} | '
                       f'{found.id_switches} | {found.id_jumps} | {found.idf1:.2f} | {gaps} | '
                       f'{rate:.1f} |', flush=True)
+
+
+def hidden_table(estimator: PoseEstimator, rates: list) -> None:
+    """Print, per hidden case, how long the person behind is hidden and if the id is back."""
+    print('\n| case | fps | out of view (s) | id before | id back | id switches | id jumps '
+          '| fragmentation |')
+    print('| --- | --- | --- | --- | --- | --- | --- | --- |')
+    directory = fetch_samples()
+    fetch_street_photos()
+    kept = {fps: [] for fps in rates}
+    for fps in rates:
+        for clip in sequences.moving_clips(directory, fps, sequences.hidden_cases()):
+            results = sequences.track(Pipeline(estimator), clip)
+            found = identities(clip.boxes, clip.shown, clip.in_view,
+                               [[(p.track_id, p.bbox) for p in r.persons] for r in results],
+                               clip.fps)
+            behind = [gap for gap in found.gaps if gap.person == 1]
+            kept[fps].extend(gap.kept for gap in behind
+                             if gap.tracked and gap.seconds <= HIDDEN_UP_TO_S)
+            print(f'| {clip.name} | {fps:g} | '
+                  f'{", ".join(f"{g.seconds:.1f}" for g in behind) or "-"} | '
+                  f'{", ".join("yes" if g.tracked else "no" for g in behind) or "-"} | '
+                  f'{", ".join("yes" if g.kept else "no" for g in behind) or "-"} | '
+                  f'{found.id_switches} | {found.id_jumps} | {found.fragmentation:.2f} |',
+                  flush=True)
+    for fps, values in kept.items():
+        print(f'\n{fps:g} fps: of those with an id hidden up to {HIDDEN_UP_TO_S:g} s, '
+              'keeping it: '
+              f'{sum(values)} of {len(values)} ({np.mean(values) if values else np.nan:.0%})')
 
 
 if __name__ == '__main__':

@@ -16,7 +16,9 @@ Association, over all tracks and persons at once (Hungarian), in two rounds:
 Neither round pairs a person with a track they could not have walked from: farther from
 its last root than ``track_max_speed`` allows in the time since (:func:`.motion.reachable`,
 the monocular distance ``track_depth_tolerance`` uncertain), nor, with ``reid``, one whose
-appearance disagrees. A track's appearance is the running mean of its person's
+appearance disagrees: less alike than ``reid_min_similarity``, or than
+:data:`COVERED_SIMILARITY` of it for a person another's box covers (their histograms hold
+both people's colours). A track's appearance is the running mean of its person's
 descriptors while nobody overlaps them.
 
 Lifecycle: a new person starts a tentative track, confirmed once seen ``track_min_hits``
@@ -62,6 +64,13 @@ APPEARANCE_UPDATE = 0.2
 #: A person overlapped by another's box over more than this fraction of their own box is
 #: not clearly seen: their descriptor does not update their track's appearance.
 CLEARLY_SEEN = 0.15
+#: Share of ``reid_min_similarity`` below which the appearance of a person another's box
+#: covers disagrees with a track.
+COVERED_SIMILARITY = 0.5
+#: A lost track's region, a guess where its person went, carries this share of the
+#: track's score: of two skeletons of one person, the region of a track seen last frame
+#: (or a detection) is kept before it.
+LOST_SEED_SCORE = 0.5
 
 
 @dataclass(frozen=True)
@@ -232,6 +241,21 @@ def _moved(region: np.ndarray, root: np.ndarray, predicted: np.ndarray,
     return np.stack([centre, centre + (region[1] - region[0]) * scale])
 
 
+def _beside(region: np.ndarray, box: np.ndarray, other: np.ndarray, side: float
+            ) -> np.ndarray:
+    """
+    Return (2, 2) region keypoints moved sideways to just beyond another person's box.
+
+    ``region`` and ``box`` (4,) are a person's, ``other`` (4,) the box of whom they walk
+    behind; ``side`` is +1 to put them right of it, -1 left. Only u changes: the person
+    stays at their distance, so at their height in the image.
+    """
+    half = (box[2] - box[0]) / 2.0
+    centre = (box[0] + box[2]) / 2.0
+    target = other[2] + half if side > 0 else other[0] - half
+    return region + np.array([target - centre, 0.0])
+
+
 def _inside(point: np.ndarray, box: np.ndarray) -> bool:
     """Return whether a (2,) pixel lies in a (4,) x0, y0, x1, y1 box."""
     return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
@@ -275,24 +299,31 @@ class PoseTracker:
         """
         Return region keypoints (K, 2, 2) and scores (K,) to look at in the frame at time_s.
 
-        The regions of the tracks seen last frame, and of the lost ones where their metric
-        motion puts them now, where a hidden or missed person should reappear: unless that
-        is inside the box of a person seen last frame (still behind them; a region there
-        would find them instead).
+        The regions of the tracks seen last frame, and two per lost track, where a
+        hidden or missed person should reappear: where its metric motion puts it now,
+        unless that is inside the box of a person seen last frame (still behind them; a
+        region there would find them instead); and, when a person seen last frame covers
+        its last box (:data:`CLEARLY_SEEN`), just beside that person on the side it was
+        moving to, since a person walking behind another comes out at their edge whether
+        or not they kept their pace. A lost track's regions carry :data:`LOST_SEED_SCORE`
+        of its score.
         """
         seen = [t for t in self.tracks if t.missed == 0 and t.person.alignment_2d is not None]
         regions = [t.region if t.region is not None else t.person.alignment_2d for t in seen]
         scores = [t.person.score for t in seen]
-        boxes = [t.person.bbox for t in seen]
+        boxes = np.array([t.person.bbox for t in seen]).reshape(-1, 4)
         for track in self.tracks:
             if track.state is not TrackState.LOST or track.person.alignment_2d is None:
                 continue
-            region = _moved(track.region if track.region is not None else
-                            track.person.alignment_2d, track.person.root,
-                            track.motion.predict(time_s), camera)
-            if not any(_inside(region[0], box) for box in boxes):  # else still hidden
-                regions.append(region)
-                scores.append(track.person.score)
+            last = track.region if track.region is not None else track.person.alignment_2d
+            moved = _moved(last, track.person.root, track.motion.predict(time_s), camera)
+            guesses = [] if any(_inside(moved[0], box) for box in boxes) else [moved]
+            side = np.sign(moved[0, 0] - last[0, 0])
+            covered = overlap(track.person.bbox[None], boxes, over='first')[0]
+            if side and covered.size and covered.max() > CLEARLY_SEEN:
+                guesses.append(_beside(last, track.person.bbox, boxes[covered.argmax()], side))
+            regions.extend(guesses)
+            scores.extend([LOST_SEED_SCORE * track.person.score] * len(guesses))
         return np.array(regions).reshape(-1, 2, 2), np.array(scores)
 
     def _possible(self, persons: Sequence[Person], appearances: Sequence[Optional[np.ndarray]],
@@ -314,7 +345,8 @@ class PoseTracker:
                 if config.reid and appearances[i] is not None and track.appearance is not None:
                     alike[i, j] = similarity(appearances[i], track.appearance)
         if config.reid:
-            possible &= ~(alike < config.reid_min_similarity)
+            shares = np.where(_clearly_seen(persons), 1.0, COVERED_SIMILARITY)
+            possible &= ~(alike < config.reid_min_similarity * shares[:, None])
         return possible, alike
 
     def _associate(self, persons: Sequence[Person],

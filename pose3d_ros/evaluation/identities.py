@@ -3,8 +3,9 @@ How well a tracker keeps identities: fragmentation, id switches and jumps, IDF1,
 
 Each frame's tracked persons are matched one to one with the true persons in view by the
 IoU of their boxes (Hungarian, at least :data:`MIN_IOU`); true persons partly in view
-(some of them shows, less than :data:`~.sequences.IN_VIEW`) may be matched but are not
-counted missed, and a tracked person matched to nobody is a false alarm. Then, per true
+(some of them shows, less than :data:`~.sequences.IN_VIEW`) may be matched to what the
+persons in view leave, but are not counted missed, and a tracked person matched to nobody
+is a false alarm. Then, per true
 person, the track ids it was matched to over the frames:
 
 - fragmentation: distinct (true person, track id) pairs per true person (1.0: one id each);
@@ -12,8 +13,9 @@ person, the track ids it was matched to over the frames:
 - id jumps: how often a track's true person changes (an id passing to somebody else);
 - IDF1 (Ristani et al. 2016): the F1 score of the best one-to-one map of track ids to true
   persons, over every frame;
-- gaps: each time a true person is out of view and comes back, whether the id after the
-  gap is the one before it, with the gap's length in seconds.
+- gaps: each time a true person is out of view and comes back, whether they had an id
+  before the gap and whether the id after it is that one, with the gap's length in
+  seconds.
 """
 
 from dataclasses import dataclass, field
@@ -30,10 +32,15 @@ MIN_IOU = 0.4
 
 @dataclass(frozen=True)
 class Gap:
-    """A true person out of view for ``seconds``; ``kept`` whether their id came back."""
+    """
+    A true person out of view for ``seconds``.
+
+    ``tracked``: they had an id before the gap; ``kept``: the same id came back after it.
+    """
 
     person: int
     seconds: float
+    tracked: bool
     kept: bool
 
 
@@ -63,20 +70,30 @@ class Identities:
         return self.matched / total if total else float('nan')
 
 
-def frame_matches(truth: np.ndarray, shown: np.ndarray, found: np.ndarray,
-                  min_iou: float = MIN_IOU) -> Dict[int, int]:
+def frame_matches(truth: np.ndarray, shown: np.ndarray, in_view: np.ndarray,
+                  found: np.ndarray, min_iou: float = MIN_IOU) -> Dict[int, int]:
     """
     Match tracked persons to true ones in one frame; return {true index: found index}.
 
-    ``truth`` (N, 4) boxes, NaN rows for persons out of the frame; ``shown`` (N,) whether
-    any of each person shows; ``found`` (M, 4) the tracked persons' boxes.
+    ``truth`` (N, 4) boxes, NaN rows for persons out of the frame; ``shown`` (N,) the
+    fraction of each person that shows; ``in_view`` (N,) whether they count as in view;
+    ``found`` (M, 4) the tracked persons' boxes. The persons in view are matched first;
+    those partly shown take what is left, so that a person mostly hidden behind another
+    never takes the box of the one in front.
     """
-    candidates = [i for i in range(len(truth)) if shown[i] and np.isfinite(truth[i]).all()]
-    if not candidates or not len(found):
-        return {}
-    iou = overlap(truth[candidates], np.asarray(found, float).reshape(-1, 4))
-    rows, columns = linear_sum_assignment(-iou)
-    return {candidates[r]: int(c) for r, c in zip(rows, columns) if iou[r, c] >= min_iou}
+    found = np.asarray(found, float).reshape(-1, 4)
+    matches: Dict[int, int] = {}
+    rounds = (in_view, (shown > 0) & ~in_view)
+    for chosen in rounds:
+        candidates = [i for i in range(len(truth)) if chosen[i] and np.isfinite(truth[i]).all()]
+        free = [j for j in range(len(found)) if j not in matches.values()]
+        if not candidates or not free:
+            continue
+        iou = overlap(truth[candidates], found[free])
+        rows, columns = linear_sum_assignment(-iou)
+        matches.update({candidates[r]: free[c] for r, c in zip(rows, columns)
+                        if iou[r, c] >= min_iou})
+    return matches
 
 
 def identities(truth: np.ndarray, shown: np.ndarray, in_view: np.ndarray,
@@ -98,7 +115,7 @@ def identities(truth: np.ndarray, shown: np.ndarray, in_view: np.ndarray,
     last_person: Dict[int, int] = {}
     for frame, found in enumerate(tracked):
         boxes = np.array([box for _, box in found], float).reshape(-1, 4)
-        matches = frame_matches(truth[frame], shown[frame] > 0, boxes)
+        matches = frame_matches(truth[frame], shown[frame], in_view[frame], boxes)
         counted = set()
         for person, index in matches.items():
             track_id = found[index][0]
@@ -141,7 +158,8 @@ def _gaps(person: int, in_view: np.ndarray, ids: List[Optional[int]], fps: float
             break
         before = next((i for i in reversed(ids[:frame]) if i is not None), None)
         after = next((i for i in ids[end:] if i is not None), None)
-        gaps.append(Gap(person, (end - frame) / fps, before is not None and before == after))
+        gaps.append(Gap(person, (end - frame) / fps, before is not None,
+                        before is not None and before == after))
         frame = end
     return gaps
 

@@ -23,8 +23,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .composites import (cut_outs, CutOut, extent, GroundCamera, load_segmenter, load_specs,
-                         OPAQUE, paste_people, Placement)
+from .composites import (cut_outs, CutOut, CutOutSpec, extent, GroundCamera, load_segmenter,
+                         load_specs, OPAQUE, paste_people, Placement, Specs)
 from .recall import load_labels
 from ..estimation.pipeline import Pipeline
 from ..estimation.result import FrameResult, Person
@@ -255,6 +255,63 @@ SCENARIOS: Tuple[Scenario, ...] = (
               Walk('messi', ((0.0, -3.0, 10.0), (4.0, -1.2, 5.5)))),
              4.0),
 )
+
+#: How long the person behind keeps to the bearing of the one in front, seconds.
+BEARING_DURATIONS = (0.25, 0.5, 0.75, 1.0, 1.25)
+#: The person in front strolls this far away; the one behind looks half as tall.
+NEAR_M, BEHIND_SCALE = 5.0, 0.5
+#: Cut-outs at least this tall (standing) hide the people behind them.
+STANDING_M = 1.5
+
+
+def hidden_case(front: CutOutSpec, behind: CutOutSpec, bearing_s: float,
+                leftwards: bool) -> Scenario:
+    """
+    Return a scenario in which the cut-out ``behind`` walks behind ``front``.
+
+    ``front`` strolls at 0.5 m/s, :data:`NEAR_M` away, past the optical axis at 2 s;
+    ``behind``, far enough to look :data:`BEHIND_SCALE` times as tall, walks at 2 m/s,
+    keeps to the bearing of ``front`` for ``bearing_s`` seconds around 2 s, and walks on
+    for 2 s. ``leftwards`` mirrors the paths (and the cut-outs). How long ``behind`` is
+    out of view depends on the two mattes: the clip's truth says.
+    """
+    side = -1.0 if leftwards else 1.0
+    centre, after, stroll, walk = 2.0, 2.0, 0.5, 2.0
+    hidden_from, hidden_to = centre - bearing_s / 2, centre + bearing_s / 2
+    end = hidden_to + after
+    far = NEAR_M * behind.height_m / (BEHIND_SCALE * front.height_m)
+    ratio = far / NEAR_M  # on the same bearing, the far lateral offset is this many times
+
+    def front_lateral(time_s: float) -> float:
+        return side * stroll * (time_s - centre)
+
+    start = ratio * front_lateral(hidden_from) - side * walk * hidden_from
+    finish = ratio * front_lateral(hidden_to) + side * walk * after
+    return Scenario(
+        f'{behind.name} behind {front.name}, {bearing_s:g} s{", leftwards" * leftwards}',
+        f'{behind.name} walks behind {front.name} and keeps to their bearing for '
+        f'{bearing_s:g} s',
+        (Walk(front.name, ((0.0, front_lateral(0.0), NEAR_M), (end, front_lateral(end), NEAR_M)),
+              mirrored=leftwards),
+         Walk(behind.name, ((0.0, start, far),
+                            (hidden_from, ratio * front_lateral(hidden_from), far),
+                            (hidden_to, ratio * front_lateral(hidden_to), far),
+                            (end, finish, far)), mirrored=leftwards)),
+        end)
+
+
+def hidden_cases(specs: Optional[Specs] = None) -> Tuple[Scenario, ...]:
+    """
+    Return a :func:`hidden_case` per bearing duration and ordered pair of cut-outs.
+
+    The one in front stands (:data:`STANDING_M`); the walks alternate right and left.
+    """
+    cutouts = (specs or load_specs()).cutouts.values()
+    return tuple(hidden_case(front, behind, bearing_s, bool(index % 2))
+                 for front in cutouts if front.height_m >= STANDING_M
+                 for behind in cutouts if behind is not front
+                 for index, bearing_s in enumerate(BEARING_DURATIONS))
+
 
 #: A person counts as in view while at least this fraction of their matte shows.
 IN_VIEW = 0.3

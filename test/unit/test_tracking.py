@@ -159,6 +159,39 @@ def test_a_lost_tracks_region_moves_with_its_metric_motion() -> None:
     assert 60.0 < shift[0] < 140.0 and abs(shift[1]) < 10.0, shift  # about 11 frames on
 
 
+def test_a_person_lost_behind_another_is_looked_for_at_their_edge() -> None:
+    tracker = PoseTracker(TrackingConfig(smoothing=False))
+    front = synthetic_person((400, 200), size=200.0)  # x 300..500, standing still
+    for frame in range(6):  # walking right, into the front person's box
+        behind = synthetic_person((250 + 10 * frame, 200), size=60.0)
+        tracker.update([front, behind], frame / FPS)
+    tracker.update([front], 6 / FPS)  # now hidden
+    width = behind.bbox[2] - behind.bbox[0]
+    seeds, scores = tracker.seeds(10 / FPS, CAMERA)
+    # The front person's region; the motion puts the hidden one inside their box, so the
+    # only guess is beside its right edge, at the hidden person's height.
+    assert len(seeds) == 2, seeds
+    np.testing.assert_allclose(seeds[1, 0], [front.bbox[2] + width / 2, 200.0], atol=1.0)
+    assert scores[1] < scores[0]  # a guess ranks below a person seen last frame
+    seeds, _ = tracker.seeds(40 / FPS, CAMERA)  # by now the motion is beyond the edge too
+    assert len(seeds) == 3 and seeds[1, 0, 0] > seeds[2, 0, 0], seeds
+
+
+def test_a_covered_persons_mixed_colours_do_not_refuse_their_track() -> None:
+    own, other = coloured([1, 2, 3]), coloured([10, 20, 30])
+    # Their own colours and, over 70 %, the front person's arm: alike 0.55, below 0.6.
+    mixed = 0.3 * own + 0.7 * coloured([40, 41, 42])
+    for front_there, ids in ((True, [1, 2]), (False, [3])):
+        tracker = PoseTracker(TrackingConfig(smoothing=False, track_min_hits=1))
+        tracker.update([synthetic_person((200, 200)), synthetic_person((300, 200))], 0.0,
+                       [own, other])
+        moved = synthetic_person((230, 200))  # a third of their box under the other's
+        persons, looks = ([moved, synthetic_person((300, 200))], [mixed, other]) \
+            if front_there else ([moved], [mixed])
+        out = tracker.update(persons, 0.1, looks)
+        assert sorted(p.track_id for p in out) == ids, front_there
+
+
 def test_appearances_must_match_the_persons() -> None:
     with pytest.raises(ValueError, match='appearances'):
         PoseTracker().update([synthetic_person((200, 200))], 0.0, [])
