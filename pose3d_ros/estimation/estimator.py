@@ -32,8 +32,8 @@ import torch
 from .backends import BACKENDS, inside_image, Placement
 from .config import EstimatorConfig
 from .horizon import Horizon
-from .landmarks import (decode_landmarks, duplicate_mask, duplicate_ranking, KeptPersons,
-                        Landmarks, regions_from_keypoints, same_person, torso_cover)
+from .landmarks import (decode_landmarks, duplicate_mask, KeptPersons, Landmarks,
+                        regions_from_keypoints, same_person, torso_cover)
 from .proposals import Proposals, ProposalSource, Search, SOURCES
 from .regions import crop, Regions
 from .result import FrameResult, Person
@@ -252,12 +252,10 @@ class PoseEstimator:
         skeleton that is no body cannot stand for the person it repeats.
 
         Of two skeletons of one person (:func:`~.landmarks.same_person`: alike, or one on
-        the body the other's crop segments), one lying on the other's body alone
-        (:func:`~.landmarks.lies_on_another`) is the repeat; otherwise the one with the
-        higher pose presence plus proposal score is kept: presence says how surely the
-        network sees a person, and of two equally sure answers a detection's region, made
-        for the person, beats a box source's generic one. (A person partly hidden behind
-        another thus yields to the one in front, who stays whole.)
+        the body the other's crop segments), the one with the higher pose presence plus
+        proposal score is kept: presence says how surely the network sees a person, and of
+        two equally sure answers a detection's region, made for the person, beats a box
+        source's generic one.
 
         With lens distortion the regions live in the ideal pinhole camera's pixels and each
         crop samples the distorted image through :meth:`CameraModel.distort`, so the
@@ -298,8 +296,7 @@ class PoseEstimator:
         kept, cover = kept[bodies], cover[bodies][:, bodies]
         same = same_person(landmarks.pixels[kept], visible[kept], landmarks.regions.sides[kept],
                            cover, config.duplicate_similarity, config.duplicate_torso_cover)
-        kept = kept[duplicate_mask(same, duplicate_ranking(
-            landmarks.pose_score[kept], scores[kept], cover, config.duplicate_torso_cover))]
+        kept = kept[duplicate_mask(same, (landmarks.pose_score + scores)[kept])]
         # The best max_persons by proposal score, in that order, whatever their source.
         kept = kept[torch.argsort(scores[kept], descending=True, stable=True)]
         return KeptPersons.to_host(

@@ -263,30 +263,6 @@ def same_person(pixels: torch.Tensor, visible: torch.Tensor, sides: torch.Tensor
     return (skeleton_similarity(pixels, visible, sides) >= min_similarity) | on_body
 
 
-def lies_on_another(cover: torch.Tensor, min_cover: float) -> torch.Tensor:
-    """
-    Return (N,) bool: whose torso lies on another person's body, that one's not on theirs.
-
-    ``cover`` (N, N) from :func:`torso_cover`. Person j lies on person i when crop i's
-    segmentation covers j's torso (at least ``min_cover``) and crop j's does not cover
-    i's: j is drawn on part of i (a limb) or stands behind i, partly hidden. Of two
-    skeletons of one person this one is the repeat, whatever its score.
-    """
-    on = (cover >= min_cover) & ~torch.eye(len(cover), dtype=torch.bool, device=cover.device)
-    return (on & ~on.T).any(0)
-
-
-def duplicate_ranking(presence: torch.Tensor, scores: torch.Tensor, cover: torch.Tensor,
-                      min_cover: float) -> torch.Tensor:
-    """
-    Return (N,) how to rank N skeletons when removing duplicates: best first.
-
-    Pose presence plus proposal score (each in [0, 1]); the skeletons that
-    :func:`lies_on_another` finds rank below all others.
-    """
-    return presence + scores - 2.0 * lies_on_another(cover, min_cover)
-
-
 def duplicate_mask(same: torch.Tensor, ranking: torch.Tensor) -> torch.Tensor:
     """
     Flag persons who repeat a better-ranked person.

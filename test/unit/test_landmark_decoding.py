@@ -5,9 +5,8 @@ import math
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.landmarks import (
-    decode_landmarks, duplicate_mask, duplicate_ranking, Landmarks, lies_on_another,
-    refine_with_heatmaps, regions_from_keypoints, same_person, skeleton_similarity,
-    torso_cover)
+    decode_landmarks, duplicate_mask, Landmarks, refine_with_heatmaps, regions_from_keypoints,
+    same_person, skeleton_similarity, torso_cover)
 from pose3d_ros.estimation.regions import Regions
 from pose3d_ros.models.joint_sets import BLAZEPOSE_33, COCO_17, HUMAN36M_17, JOINT_SETS, MUCO_21
 import pytest
@@ -115,24 +114,6 @@ def test_a_skeleton_on_another_persons_body_is_that_person() -> None:
     assert same_person(pixels, visible, sides, on_body, 0.5, 0.5)[1, 0]
     assert duplicate_mask(same_person(pixels, visible, sides, on_body, 0.5, 0.5),
                           torch.tensor([1.9, 1.5])).tolist() == [True, False]
-
-
-def test_the_skeleton_on_another_body_yields_whatever_its_score() -> None:
-    # Person 1 stands behind person 0: 0's mask covers 1's torso, 1's does not cover 0's;
-    # person 2 is apart; 3 and 4 cover each other's torso (one body read twice).
-    cover = torch.tensor([[1.0, 0.8, 0.0, 0.0, 0.0],
-                          [0.0, 1.0, 0.0, 0.0, 0.0],
-                          [0.0, 0.0, 1.0, 0.0, 0.0],
-                          [0.0, 0.0, 0.0, 1.0, 0.9],
-                          [0.0, 0.0, 0.0, 0.7, 1.0]])
-    assert lies_on_another(cover, 0.5).tolist() == [False, True, False, False, False]
-    assert lies_on_another(cover, 0.85).tolist() == [False, False, False, False, True]
-    pixels = torch.rand(5, 33, 2) * 100 + torch.arange(5)[:, None, None] * 1000.0
-    same = same_person(pixels, torch.ones(5, 33, dtype=torch.bool), torch.full((5,), 200.0),
-                       cover, 0.5, 0.5)
-    presence = torch.tensor([0.6, 0.95, 0.5, 0.5, 0.75])  # the one behind is surer
-    ranking = duplicate_ranking(presence, presence, cover, 0.5)
-    assert duplicate_mask(same, ranking).tolist() == [True, False, True, False, True]
 
 
 def test_side_by_side_skeletons_are_two_people_one_repeated_is_one() -> None:
