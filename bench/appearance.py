@@ -61,8 +61,9 @@ CLEARLY = 0.8
 APART_S = 1.0
 #: The landmark network's node whose output is its embedding (before the three heads).
 EMBEDDING = '_relu6__75'
-#: Its segmentation logits (the third output).
-SEGMENTATION = 2
+#: Its output of segmentation logits.
+SEGMENTATION = next(index for index, output in enumerate(POSE_LANDMARK_FULL.outputs)
+                    if output.description.startswith('segmentation'))
 
 Describe = Callable[[np.ndarray, Person], np.ndarray]
 

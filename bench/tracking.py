@@ -44,7 +44,6 @@ from pose3d_ros.estimation.pipeline import Pipeline, PipelineConfig
 from pose3d_ros.estimation.proposals import DETECTOR_ONLY
 from pose3d_ros.estimation.tracking import TrackingConfig
 from pose3d_ros.evaluation import sequences
-from pose3d_ros.evaluation.identities import identities
 from pose3d_ros.samples import fetch_samples, fetch_street_photos, read_player, read_rgb
 from pose3d_ros.settings.schema import settings_named
 from pose3d_ros.settings.surfaces import add_arguments
@@ -159,9 +158,7 @@ def identity_table(estimator: PoseEstimator, rates: list) -> None:
                 start = time.perf_counter()
                 results = sequences.track(Pipeline(estimator, config), clip)
                 rate = len(results) / (time.perf_counter() - start)
-                found = identities(clip.boxes, clip.shown, clip.in_view,
-                                   [[(p.track_id, p.bbox) for p in r.persons]
-                                    for r in results], clip.fps)
+                found = sequences.measured(clip, results)
                 gaps = ', '.join(f'{"yes" if g.kept else "no"} ({g.seconds:.1f})'
                                  for g in found.gaps) or '-'
                 print(f'| {clip.name} | {fps:g} | {name} | {found.recall:.2f} | '
@@ -180,10 +177,7 @@ def hidden_table(estimator: PoseEstimator, rates: list) -> None:
     kept = {fps: [] for fps in rates}
     for fps in rates:
         for clip in sequences.moving_clips(directory, fps, sequences.hidden_cases()):
-            results = sequences.track(Pipeline(estimator), clip)
-            found = identities(clip.boxes, clip.shown, clip.in_view,
-                               [[(p.track_id, p.bbox) for p in r.persons] for r in results],
-                               clip.fps)
+            found = sequences.measured(clip, sequences.track(Pipeline(estimator), clip))
             behind = [gap for gap in found.gaps if gap.person == 1]
             kept[fps].extend(gap.kept for gap in behind
                              if gap.tracked and gap.seconds <= HIDDEN_UP_TO_S)

@@ -327,12 +327,13 @@ class PoseTracker:
         return np.array(regions).reshape(-1, 2, 2), np.array(scores)
 
     def _possible(self, persons: Sequence[Person], appearances: Sequence[Optional[np.ndarray]],
-                  time_s: float) -> Tuple[np.ndarray, np.ndarray]:
+                  seen: Sequence[bool], time_s: float) -> Tuple[np.ndarray, np.ndarray]:
         """
         Return (N, M) whether each person could be each track's, and their appearance.
 
         Possible: reachable at the speed limit and, with ``reid``, not of another
-        appearance; appearance similarities are NaN where either side has none.
+        appearance (``seen``: which persons are clearly seen, :func:`_clearly_seen`);
+        appearance similarities are NaN where either side has none.
         """
         config = self.config
         possible = np.ones((len(persons), len(self.tracks)), bool)
@@ -345,15 +346,15 @@ class PoseTracker:
                 if config.reid and appearances[i] is not None and track.appearance is not None:
                     alike[i, j] = similarity(appearances[i], track.appearance)
         if config.reid:
-            shares = np.where(_clearly_seen(persons), 1.0, COVERED_SIMILARITY)
+            shares = np.where(seen, 1.0, COVERED_SIMILARITY)
             possible &= ~(alike < config.reid_min_similarity * shares[:, None])
         return possible, alike
 
     def _associate(self, persons: Sequence[Person],
-                   appearances: Sequence[Optional[np.ndarray]], time_s: float
-                   ) -> Dict[int, int]:
+                   appearances: Sequence[Optional[np.ndarray]], seen: Sequence[bool],
+                   time_s: float) -> Dict[int, int]:
         """Return {person index: track index}: both rounds of the module docstring."""
-        possible, alike = self._possible(persons, appearances, time_s)
+        possible, alike = self._possible(persons, appearances, seen, time_s)
         pairs = dict(_assign(similarities(persons, self.tracks, time_s), possible,
                              self.config.track_match_threshold))
         if not self.config.reid:
@@ -388,7 +389,8 @@ class PoseTracker:
         if len(appearances) != len(persons):
             raise ValueError(f'{len(appearances)} appearances for {len(persons)} persons')
         self._expire(time_s)
-        person_track = self._associate(persons, appearances, time_s)
+        seen = _clearly_seen(persons)
+        person_track = self._associate(persons, appearances, seen, time_s)
         matched = set(person_track.values())
         lost = 0
         for j, track in enumerate(self.tracks):
@@ -397,7 +399,6 @@ class PoseTracker:
                 lost += track.state is TrackState.CONFIRMED
                 if track.state is TrackState.CONFIRMED:
                     track.state = TrackState.LOST
-        seen = _clearly_seen(persons)
         reported = []
         for i, person in enumerate(persons):
             if i in person_track:

@@ -5,8 +5,7 @@ Each frame's tracked persons are matched one to one with the true persons in vie
 IoU of their boxes (Hungarian, at least :data:`MIN_IOU`); true persons partly in view
 (some of them shows, less than :data:`~.sequences.IN_VIEW`) may be matched to what the
 persons in view leave, but are not counted missed, and a tracked person matched to nobody
-is a false alarm. Then, per true
-person, the track ids it was matched to over the frames:
+is a false alarm. Then, per true person, the track ids it was matched to over the frames:
 
 - fragmentation: distinct (true person, track id) pairs per true person (1.0: one id each);
 - id switches: how often a true person's id changes from one matched frame to the next;

@@ -25,6 +25,7 @@ import numpy as np
 
 from .composites import (cut_outs, CutOut, CutOutSpec, extent, GroundCamera, load_segmenter,
                          load_specs, OPAQUE, paste_people, Placement, Specs)
+from .identities import Identities, identities
 from .recall import load_labels
 from ..estimation.pipeline import Pipeline
 from ..estimation.result import FrameResult, Person
@@ -388,3 +389,9 @@ def track(stream: Pipeline, clip: MovingClip) -> List[FrameResult]:
     """Run a pipeline over a moving clip, frame by frame; return each frame's result."""
     return [stream(frame, clip.camera, float(time_s))
             for frame, time_s in zip(clip.frames, clip.times)]
+
+
+def measured(clip: MovingClip, results: Sequence[FrameResult]) -> Identities:
+    """Return the identity measures (:func:`.identities.identities`) of a tracked clip."""
+    return identities(clip.boxes, clip.shown, clip.in_view,
+                      [[(p.track_id, p.bbox) for p in r.persons] for r in results], clip.fps)

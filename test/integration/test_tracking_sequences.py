@@ -8,7 +8,7 @@ from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.estimation.pipeline import Pipeline, PipelineConfig
 from pose3d_ros.estimation.tracking import TrackingConfig
 from pose3d_ros.evaluation import sequences
-from pose3d_ros.evaluation.identities import Identities, identities
+from pose3d_ros.evaluation.identities import Identities
 from pose3d_ros.samples import read_player, read_rgb
 import pytest
 
@@ -82,9 +82,7 @@ def moving(sample_dir: Path, model_dir: Path) -> dict:
 
 def tracked(estimator: PoseEstimator, clip: sequences.MovingClip) -> Identities:
     """Track a moving composite with the default stream settings; measure its ids."""
-    results = sequences.track(Pipeline(estimator), clip)
-    return identities(clip.boxes, clip.shown, clip.in_view,
-                      [[(p.track_id, p.bbox) for p in r.persons] for r in results], clip.fps)
+    return sequences.measured(clip, sequences.track(Pipeline(estimator), clip))
 
 
 def test_the_moving_composites_hide_and_bring_back_real_people(moving: dict) -> None:
