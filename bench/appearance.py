@@ -7,7 +7,9 @@ the landmark network's own features, computed from the person's crop (the region
 landmarks place, :func:`~pose3d_ros.estimation.landmarks.regions_from_keypoints`). This
 script measures both, same run:
 
-- ``colour``: the tracker's descriptor, compared by the mean Bhattacharyya coefficient;
+- ``colour``: the tracker's descriptor, compared by the mean Bhattacharyya coefficient of
+  its parts, the torso counting twice (:func:`~pose3d_ros.estimation.appearance.similarity`),
+  and, for comparison, with the three parts counting alike;
 - ``landmark embedding``: the network's last feature map before its heads
   (288 channels x 2 x 2), compared by cosine similarity;
 - ``landmark mid-level``: a feature map of the network's encoder (``--layer``, by default
@@ -34,6 +36,7 @@ Usage: python bench/appearance.py [--device cpu] [--layer NODE]
 """
 
 import argparse
+from functools import partial
 import sys
 import time
 from typing import Callable, Dict, List, Tuple
@@ -160,6 +163,8 @@ def main() -> int:
     embedding, masked = landmark_features(args.layer)
     descriptors: Dict[str, Tuple[Describe, Callable[[np.ndarray, np.ndarray], float]]] = {
         'colour': (appearance.describe, appearance.similarity),
+        'colour, parts alike': (appearance.describe, partial(appearance.similarity,
+                                                             weights=np.ones(3))),
         'landmark embedding': (embedding, cosine),
         f'landmark mid-level ({args.layer}, masked)': (masked, cosine)}
     estimator = PoseEstimator(EstimatorConfig(device=args.device))
@@ -182,7 +187,7 @@ def main() -> int:
                     found[name].append((clip.name, clip.times[index], clip.cutouts[truth],
                                         clip.shown[index, truth], value))
     for name in descriptors:
-        if name != 'colour':  # centred: ReLU6 features share a large positive part
+        if not name.startswith('colour'):  # centred: ReLU6 features share a large positive part
             mean = np.mean([item[-1] for item in found[name]], axis=0)
             found[name] = [item[:-1] + (item[-1] - mean,) for item in found[name]]
     threshold = TrackingConfig().reid_min_similarity
@@ -196,7 +201,7 @@ def main() -> int:
         for population, min_shown in (('clearly seen', CLEARLY), ('all in view', IN_VIEW)):
             same, different, rank1 = measure(found[name], compare, min_shown)
             rates = ('-', '-')
-            if name == 'colour':
+            if name.startswith('colour'):
                 rates = (f'{np.mean(same < threshold):.2f}',
                          f'{np.mean(different >= threshold):.2f}')
             print(f'| {name} | {population} | {np.median(same):.2f} | '

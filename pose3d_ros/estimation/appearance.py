@@ -7,7 +7,8 @@ thighs (hip to knee) and the shins (knee to ankle), each a strip of points along
 a part whose ends are not visible is left empty. Each part's colours become a histogram
 over hue and saturation for coloured pixels and over brightness for the grey ones (whose
 hue means nothing): (3 parts, :data:`BINS`), each part summing to 1. Two descriptors are
-alike by the mean Bhattacharyya coefficient of the parts both have (1: the same colours).
+alike by the mean Bhattacharyya coefficient of the parts both have, the torso counting
+twice (1: the same colours).
 """
 
 from typing import Optional, Sequence, Tuple
@@ -23,6 +24,10 @@ LEG_BONES = {'thighs': (('left_hip', 'left_knee'), ('right_hip', 'right_knee')),
              'shins': (('left_knee', 'left_ankle'), ('right_knee', 'right_ankle'))}
 #: The parts of a descriptor, in order.
 PARTS = ('torso',) + tuple(LEG_BONES)
+#: How much each part counts in :func:`similarity`: the torso is the largest part and the
+#: most surely located; legs are the first thing a person in front hides, and their
+#: strips then sample that person's clothes.
+PART_WEIGHTS = np.array([2.0, 1.0, 1.0])
 HUE_BINS = 8
 #: Saturation (OpenCV's 0..255) from which a pixel's hue counts, and from which it is vivid.
 COLOURED, VIVID = 50, 130
@@ -113,9 +118,15 @@ def describe_all(rgb: np.ndarray, persons: Sequence[Person]) -> Tuple[np.ndarray
     return tuple(describe(rgb, person) for person in persons)
 
 
-def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Return how alike two descriptors are, in [0, 1]; NaN when they share no part."""
+def similarity(a: np.ndarray, b: np.ndarray, weights: np.ndarray = PART_WEIGHTS) -> float:
+    """
+    Return how alike two descriptors are, in [0, 1]; NaN when they share no part.
+
+    The parts' Bhattacharyya coefficients, averaged with ``weights`` (3 parts,) over the
+    parts both have.
+    """
     both = (a.sum(1) > 0) & (b.sum(1) > 0)
     if not both.any():
         return float('nan')
-    return float(np.mean(np.sqrt(a[both] * b[both]).sum(1)))
+    weights = weights[both]
+    return float(np.sqrt(a[both] * b[both]).sum(1) @ weights / weights.sum())

@@ -32,8 +32,8 @@ import torch
 from .backends import BACKENDS, inside_image, Placement
 from .config import EstimatorConfig
 from .horizon import Horizon
-from .landmarks import (decode_landmarks, duplicate_mask, KeptPersons, Landmarks,
-                        regions_from_keypoints, same_person, torso_cover)
+from .landmarks import (behind_another, decode_landmarks, duplicate_mask, KeptPersons,
+                        Landmarks, regions_from_keypoints, same_person, torso_cover)
 from .proposals import Proposals, ProposalSource, Search, SOURCES
 from .regions import crop, Regions
 from .result import FrameResult, Person
@@ -134,7 +134,9 @@ class PoseEstimator:
             (K, 2, 2) regions to run the landmark network on besides the proposals, as
             the two region keypoints (hip centre, full-body scale point) in delivered-image
             pixels: the previous frame's :attr:`Person.alignment_2d` when tracking, as
-            MediaPipe does. Duplicates of proposals are removed as usual.
+            MediaPipe does. Duplicates of proposals are removed as usual, except that of
+            two seeds' skeletons taken for one, the one behind yields (see
+            :meth:`_landmarks`).
         seed_scores
             (K,) scores the seeded persons carry (their tracks' detector scores).
         detect
@@ -213,7 +215,8 @@ class PoseEstimator:
                         torch.as_tensor(seeds, dtype=image.dtype,
                                         device=self.device).reshape(-1, 2, 2),
                         torch.as_tensor(seed_scores, dtype=image.dtype,
-                                        device=self.device).reshape(-1)))
+                                        device=self.device).reshape(-1),
+                        tracked=torch.ones(len(seeds), dtype=torch.bool, device=self.device)))
                 candidates = Proposals.cat(proposals) if proposals else Proposals(
                     image.new_zeros((0, 2, 2)), image.new_zeros(0))
             with stage(timings, 'landmarks', self.device):
@@ -255,7 +258,11 @@ class PoseEstimator:
         the body the other's crop segments), the one with the higher pose presence plus
         proposal score is kept: presence says how surely the network sees a person, and of
         two equally sure answers a detection's region, made for the person, beats a box
-        source's generic one.
+        source's generic one. In a stream, a tracked person whose torso lies on another
+        tracked person's body (:func:`~.landmarks.behind_another`) yields whatever the
+        ranking: two tracks are two people, and the one partly hidden is behind, so the
+        one in front stays whole. (A single image has no such evidence: there the same
+        geometry is as often a skeleton drawn on a limb as a person behind.)
 
         With lens distortion the regions live in the ideal pinhole camera's pixels and each
         crop samples the distorted image through :meth:`CameraModel.distort`, so the
@@ -264,7 +271,7 @@ class PoseEstimator:
         the later stages run in NumPy.
         """
         keypoints, scores, refine = candidates.keypoints, candidates.scores, candidates.from_box
-        needed = candidates.min_presence
+        needed, tracked = candidates.min_presence, candidates.tracked
         to_source = None
         if camera.distorted and len(keypoints):
             fx, fy, cx, cy = camera.intrinsics
@@ -282,6 +289,7 @@ class PoseEstimator:
             landmarks = Landmarks.cat([landmarks, first])
             scores = torch.cat([scores, scores[refine]])
             needed = torch.cat([needed, needed[refine]])
+            tracked = torch.cat([tracked, tracked[refine]])
             refine = torch.cat([refine, refine[refine]])
         delivered = camera.distort(landmarks.pixels.double())
         inside = inside_image(delivered, camera)
@@ -296,7 +304,9 @@ class PoseEstimator:
         kept, cover = kept[bodies], cover[bodies][:, bodies]
         same = same_person(landmarks.pixels[kept], visible[kept], landmarks.regions.sides[kept],
                            cover, config.duplicate_similarity, config.duplicate_torso_cover)
-        kept = kept[duplicate_mask(same, (landmarks.pose_score + scores)[kept])]
+        behind = behind_another(cover, tracked[kept], landmarks.regions.sides[kept],
+                                config.duplicate_torso_cover)
+        kept = kept[duplicate_mask(same, (landmarks.pose_score + scores)[kept] - 2.0 * behind)]
         # The best max_persons by proposal score, in that order, whatever their source.
         kept = kept[torch.argsort(scores[kept], descending=True, stable=True)]
         return KeptPersons.to_host(

@@ -263,6 +263,25 @@ def same_person(pixels: torch.Tensor, visible: torch.Tensor, sides: torch.Tensor
     return (skeleton_similarity(pixels, visible, sides) >= min_similarity) | on_body
 
 
+def behind_another(cover: torch.Tensor, tracked: torch.Tensor, sides: torch.Tensor,
+                   min_cover: float) -> torch.Tensor:
+    """
+    Return (N,) bool: which tracked persons stand behind another tracked person.
+
+    ``cover`` (N, N) from :func:`torso_cover`; ``tracked`` (N,) bool, which skeletons come
+    from regions that follow tracks; ``sides`` (N,) their regions' sides, pixels. Tracked
+    j is behind tracked i when crop i's segmentation covers j's torso (at least
+    ``min_cover``), crop j's does not cover i's, and j's region is the smaller (farther,
+    for people of like height). The last condition matters: the crop of a person mostly
+    hidden also segments the body in front of them, whose torso then lies on that mask
+    while their own, showing beside it, lies off the front person's.
+    """
+    pair = tracked[:, None] & tracked[None, :]
+    pair &= ~torch.eye(len(cover), dtype=torch.bool, device=cover.device)
+    on = (cover >= min_cover) & pair
+    return (on & ~on.T & (sides[:, None] > sides[None, :])).any(0)
+
+
 def duplicate_mask(same: torch.Tensor, ranking: torch.Tensor) -> torch.Tensor:
     """
     Flag persons who repeat a better-ranked person.

@@ -59,12 +59,16 @@ class Proposals:
     #: (N,) the pose presence each candidate's person needs; NaN (and not given): the
     #: landmark stage's own, ``min_pose_presence`` or, from a box, ``min_box_pose_presence``.
     min_presence: Optional[torch.Tensor] = None
+    #: (N,) bool: True where the region follows a tracked person (a stream's seed); not
+    #: given: none does.
+    tracked: Optional[torch.Tensor] = None
 
     def __post_init__(self) -> None:
-        """Make an absent ``from_box`` all False and an absent ``min_presence`` all NaN."""
-        if self.from_box is None:
-            object.__setattr__(self, 'from_box', torch.zeros(
-                len(self.scores), dtype=torch.bool, device=self.scores.device))
+        """Make absent ``from_box`` and ``tracked`` all False, ``min_presence`` all NaN."""
+        for name in ('from_box', 'tracked'):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, torch.zeros(
+                    len(self.scores), dtype=torch.bool, device=self.scores.device))
         if self.min_presence is None:
             object.__setattr__(self, 'min_presence', torch.full_like(self.scores, math.nan))
 
@@ -94,7 +98,8 @@ class Proposals:
         return Proposals(torch.cat([p.keypoints for p in parts]),
                          torch.cat([p.scores for p in parts]),
                          torch.cat([p.from_box for p in parts]),
-                         torch.cat([p.min_presence for p in parts]))
+                         torch.cat([p.min_presence for p in parts]),
+                         torch.cat([p.tracked for p in parts]))
 
 
 #: One part of the search: (index, count), the index-th of count parts. A single image is

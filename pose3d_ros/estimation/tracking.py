@@ -10,8 +10,9 @@ Association, over all tracks and persons at once (Hungarian), in two rounds:
 1. by the 2D skeleton: the mean of the boxes' IoU and an OKS-like keypoint score (the
    track's person moved by its image motion), at least ``track_match_threshold``;
 2. re-identification, for the persons and the confirmed tracks round 1 left: by
-   appearance (:mod:`.appearance`, at least ``reid_min_similarity``), the nearest in
-   metres (the filter's Mahalanobis distance) among equals.
+   appearance (:mod:`.appearance`, at least ``reid_min_similarity``, or
+   :data:`COVERED_SIMILARITY` of it for a person coming out from behind whoever hid a lost
+   track), the nearest in metres (the filter's Mahalanobis distance) among equals.
 
 Neither round pairs a person with a track they could not have walked from: farther from
 its last root than ``track_max_speed`` allows in the time since (:func:`.motion.reachable`,
@@ -106,8 +107,8 @@ class TrackingConfig:
                                'disagrees.', runtime=True)
     reid_min_similarity: float = setting(
         0.6, 'Minimum appearance similarity (mean Bhattacharyya coefficient of the torso and '
-             'leg colour histograms) of a person and a track to be associated.', low=0.0,
-        high=1.0, runtime=True)
+             'leg colour histograms, the torso counting twice) of a person and a track to be '
+             'associated.', low=0.0, high=1.0, runtime=True)
     smoothing: bool = setting(True, 'One Euro filtering of every tracked joint (time from the '
                                     'image stamps).', runtime=True)
     image_min_cutoff: float = setting(
@@ -175,6 +176,7 @@ class Track:
     appearance: Optional[np.ndarray] = None  # (3 parts, bins), see .appearance
     filters: Optional[_Filters] = None
     region: Optional[np.ndarray] = None  # smoothed region keypoints (2, 2) for the next frame
+    hidden_by: Optional[int] = None  # lost: the id of the track that covered it then
 
     def predicted_shift(self, time_s: float) -> np.ndarray:
         """Return the expected image motion (2,) since the last observation, pixels."""
@@ -261,14 +263,19 @@ def _inside(point: np.ndarray, box: np.ndarray) -> bool:
     return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
 
 
-def _clearly_seen(persons: Sequence[Person]) -> List[bool]:
-    """Return, per person, whether no other person's box covers much of theirs."""
+def _covered_by(persons: Sequence[Person]) -> List[Optional[int]]:
+    """
+    Return, per person, the index of whoever covers them, None when clearly seen.
+
+    That is the other person whose box covers most of theirs, where it covers more than
+    :data:`CLEARLY_SEEN` of it.
+    """
     if len(persons) < 2:
-        return [True] * len(persons)
+        return [None] * len(persons)
     boxes = np.array([p.bbox for p in persons])
     covered = overlap(boxes, boxes, over='first')
     np.fill_diagonal(covered, 0.0)
-    return list(covered.max(1) <= CLEARLY_SEEN)
+    return [int(row.argmax()) if row.max() > CLEARLY_SEEN else None for row in covered]
 
 
 def _assign(scores: np.ndarray, allowed: np.ndarray, threshold: float
@@ -302,26 +309,25 @@ class PoseTracker:
         The regions of the tracks seen last frame, and two per lost track, where a
         hidden or missed person should reappear: where its metric motion puts it now,
         unless that is inside the box of a person seen last frame (still behind them; a
-        region there would find them instead); and, when a person seen last frame covers
-        its last box (:data:`CLEARLY_SEEN`), just beside that person on the side it was
-        moving to, since a person walking behind another comes out at their edge whether
-        or not they kept their pace. A lost track's regions carry :data:`LOST_SEED_SCORE`
-        of its score.
+        region there would find them instead); and, while the person who covered it when
+        it was lost (:attr:`Track.hidden_by`) is still seen, just beside them on the side
+        it was moving to, since a person walking behind another comes out at their edge
+        whether or not they kept their pace. A lost track's regions carry
+        :data:`LOST_SEED_SCORE` of its score.
         """
         seen = [t for t in self.tracks if t.missed == 0 and t.person.alignment_2d is not None]
         regions = [t.region if t.region is not None else t.person.alignment_2d for t in seen]
         scores = [t.person.score for t in seen]
-        boxes = np.array([t.person.bbox for t in seen]).reshape(-1, 4)
+        boxes = {t.track_id: t.person.bbox for t in seen}
         for track in self.tracks:
             if track.state is not TrackState.LOST or track.person.alignment_2d is None:
                 continue
             last = track.region if track.region is not None else track.person.alignment_2d
             moved = _moved(last, track.person.root, track.motion.predict(time_s), camera)
-            guesses = [] if any(_inside(moved[0], box) for box in boxes) else [moved]
+            guesses = [] if any(_inside(moved[0], box) for box in boxes.values()) else [moved]
             side = np.sign(moved[0, 0] - last[0, 0])
-            covered = overlap(track.person.bbox[None], boxes, over='first')[0]
-            if side and covered.size and covered.max() > CLEARLY_SEEN:
-                guesses.append(_beside(last, track.person.bbox, boxes[covered.argmax()], side))
+            if side and track.hidden_by in boxes:
+                guesses.append(_beside(last, track.person.bbox, boxes[track.hidden_by], side))
             regions.extend(guesses)
             scores.extend([LOST_SEED_SCORE * track.person.score] * len(guesses))
         return np.array(regions).reshape(-1, 2, 2), np.array(scores)
@@ -332,7 +338,7 @@ class PoseTracker:
         Return (N, M) whether each person could be each track's, and their appearance.
 
         Possible: reachable at the speed limit and, with ``reid``, not of another
-        appearance (``seen``: which persons are clearly seen, :func:`_clearly_seen`);
+        appearance (``seen``: which persons are clearly seen, :func:`_covered_by`);
         appearance similarities are NaN where either side has none.
         """
         config = self.config
@@ -351,9 +357,17 @@ class PoseTracker:
         return possible, alike
 
     def _associate(self, persons: Sequence[Person],
-                   appearances: Sequence[Optional[np.ndarray]], seen: Sequence[bool],
-                   time_s: float) -> Dict[int, int]:
-        """Return {person index: track index}: both rounds of the module docstring."""
+                   appearances: Sequence[Optional[np.ndarray]],
+                   covered_by: Sequence[Optional[int]], time_s: float) -> Dict[int, int]:
+        """
+        Return {person index: track index}: both rounds of the module docstring.
+
+        In the second, a person coming out from behind whoever hid a lost track (covered
+        by the person of the track in :attr:`Track.hidden_by`) needs only
+        :data:`COVERED_SIMILARITY` of ``reid_min_similarity`` to be that track's: their
+        colours still mix in the other's, and that is where the track's person reappears.
+        """
+        seen = [c is None for c in covered_by]
         possible, alike = self._possible(persons, appearances, seen, time_s)
         pairs = dict(_assign(similarities(persons, self.tracks, time_s), possible,
                              self.config.track_match_threshold))
@@ -369,8 +383,14 @@ class PoseTracker:
         nearness = np.array([[1.0 / (1.0 + self.tracks[j].motion.distance(persons[i].root,
                                                                           time_s))
                               for j in lost] for i in left])
-        for r, c in _assign(scores + 1e-3 * nearness, possible[np.ix_(left, lost)],
-                            self.config.reid_min_similarity):
+        hider = [self.tracks[pairs[covered_by[i]]].track_id
+                 if covered_by[i] in pairs else None for i in left]
+        needed = np.array([[self.config.reid_min_similarity *
+                            (COVERED_SIMILARITY if hider[r] is not None and
+                             self.tracks[j].hidden_by == hider[r] else 1.0)
+                            for j in lost] for r in range(len(left))])
+        for r, c in _assign(scores + 1e-3 * nearness - needed, possible[np.ix_(left, lost)],
+                            0.0):
             pairs[left[r]] = lost[c]
         return pairs
 
@@ -389,8 +409,8 @@ class PoseTracker:
         if len(appearances) != len(persons):
             raise ValueError(f'{len(appearances)} appearances for {len(persons)} persons')
         self._expire(time_s)
-        seen = _clearly_seen(persons)
-        person_track = self._associate(persons, appearances, seen, time_s)
+        covered_by = _covered_by(persons)
+        person_track = self._associate(persons, appearances, covered_by, time_s)
         matched = set(person_track.values())
         lost = 0
         for j, track in enumerate(self.tracks):
@@ -399,6 +419,7 @@ class PoseTracker:
                 lost += track.state is TrackState.CONFIRMED
                 if track.state is TrackState.CONFIRMED:
                     track.state = TrackState.LOST
+                    track.hidden_by = self._covering(track, persons, person_track, time_s)
         reported = []
         for i, person in enumerate(persons):
             if i in person_track:
@@ -410,7 +431,8 @@ class PoseTracker:
                 self.tracks.append(track)
             if track.hits >= self.config.track_min_hits:
                 track.state = TrackState.CONFIRMED
-            if appearances[i] is not None and (seen[i] or track.appearance is None):
+            if appearances[i] is not None and (covered_by[i] is None or
+                                               track.appearance is None):
                 track.appearance = appearances[i] if track.appearance is None else (
                     (1.0 - APPEARANCE_UPDATE) * track.appearance +
                     APPEARANCE_UPDATE * appearances[i])
@@ -420,6 +442,24 @@ class PoseTracker:
         self._expire(time_s)
         self.lost_last_frame = lost > 0
         return tuple(sorted(reported, key=lambda p: p.track_id))
+
+    def _covering(self, track: Track, persons: Sequence[Person],
+                  person_track: Dict[int, int], time_s: float) -> Optional[int]:
+        """
+        Return the id of the tracked person who covers a track just lost, if any.
+
+        That is the one of this frame's associated persons whose box covers most of the
+        lost track's box moved by its image motion, more than :data:`CLEARLY_SEEN` of it.
+        """
+        if not person_track:
+            return None
+        shift = np.tile(track.predicted_shift(time_s), 2)
+        indices = list(person_track)
+        boxes = np.array([persons[i].bbox for i in indices])
+        covered = overlap((track.person.bbox + shift)[None], boxes, over='first')[0]
+        best = int(covered.argmax())
+        return self.tracks[person_track[indices[best]]].track_id \
+            if covered[best] > CLEARLY_SEEN else None
 
     def _expire(self, time_s: float) -> None:
         """Delete the lost tracks unseen for longer than ``track_keep_lost_s``."""

@@ -4,6 +4,7 @@ import numpy as np
 from pose3d_ros.estimation.appearance import describe, PARTS, similarity
 from pose3d_ros.estimation.result import Person
 from pose3d_ros.models.joint_sets import BLAZEPOSE_33
+import pytest
 
 
 def standing(x: float) -> Person:
@@ -33,8 +34,23 @@ def test_the_same_clothes_are_alike_and_other_clothes_are_not() -> None:
     assert a.shape[0] == len(PARTS) and np.allclose(a.sum(1), 1.0)
     assert similarity(a, describe(beige_jeans, standing(250))) > 0.99
     assert similarity(a, describe(red_white, standing(100))) < 0.1
-    partly = similarity(a, describe(black_jeans, standing(100)))  # the legs agree
-    assert 0.5 < partly < 0.8
+    legs_agree = similarity(a, describe(black_jeans, standing(100)))
+    assert 0.4 < legs_agree < 0.6  # the torso counts twice: half of the weight agrees
+    assert 0.6 < similarity(a, describe(black_jeans, standing(100)), np.ones(3)) < 0.8
+
+
+def test_the_torso_outweighs_a_leg_part_that_samples_someone_else() -> None:
+    # Shins hidden behind a person in front: their strips read that person's trousers.
+    rgb = image((200, 180, 150), (40, 60, 140))
+    own = describe(rgb, standing(100))
+    shins_covered = rgb.copy()
+    shins_covered[290:390] = (240, 240, 240)
+    other_torso = describe(image((20, 20, 25), (40, 60, 140)), standing(100))
+    covered = describe(shins_covered, standing(100))
+    assert similarity(own, covered) > similarity(own, other_torso) + 0.2
+    # Counting the parts alike, the two would tie.
+    assert similarity(own, covered, np.ones(3)) == pytest.approx(
+        similarity(own, other_torso, np.ones(3)), abs=0.05)
 
 
 def test_parts_out_of_sight_are_left_out() -> None:

@@ -5,8 +5,8 @@ import math
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.landmarks import (
-    decode_landmarks, duplicate_mask, Landmarks, refine_with_heatmaps, regions_from_keypoints,
-    same_person, skeleton_similarity, torso_cover)
+    behind_another, decode_landmarks, duplicate_mask, Landmarks, refine_with_heatmaps,
+    regions_from_keypoints, same_person, skeleton_similarity, torso_cover)
 from pose3d_ros.estimation.regions import Regions
 from pose3d_ros.models.joint_sets import BLAZEPOSE_33, COCO_17, HUMAN36M_17, JOINT_SETS, MUCO_21
 import pytest
@@ -114,6 +114,20 @@ def test_a_skeleton_on_another_persons_body_is_that_person() -> None:
     assert same_person(pixels, visible, sides, on_body, 0.5, 0.5)[1, 0]
     assert duplicate_mask(same_person(pixels, visible, sides, on_body, 0.5, 0.5),
                           torch.tensor([1.9, 1.5])).tolist() == [True, False]
+
+
+def test_of_two_tracked_people_the_one_on_the_others_body_is_behind() -> None:
+    # Crop 0's mask holds person 1's torso, crop 1's does not hold person 0's; person 2
+    # lies on person 0 too, but is no track's (a detection, or a skeleton on a limb).
+    cover = torch.tensor([[1.0, 0.9, 0.8], [0.1, 1.0, 0.0], [0.2, 0.0, 1.0]])
+    tracked, sides = torch.tensor([True, True, False]), torch.tensor([300.0, 150.0, 100.0])
+    assert behind_another(cover, tracked, sides, 0.5).tolist() == [False, True, False]
+    assert not behind_another(cover, torch.zeros(3, dtype=torch.bool), sides, 0.5).any()
+    # The larger one is not behind the smaller: a hidden person's crop segments the body
+    # in front of them too.
+    assert not behind_another(cover, tracked, sides.flip(0), 0.5).any()
+    mutual = torch.tensor([[1.0, 0.9], [0.9, 1.0]])  # each on the other: no one is behind
+    assert not behind_another(mutual, torch.ones(2, dtype=torch.bool), sides[:2], 0.5).any()
 
 
 def test_side_by_side_skeletons_are_two_people_one_repeated_is_one() -> None:

@@ -177,6 +177,48 @@ def test_a_person_lost_behind_another_is_looked_for_at_their_edge() -> None:
     assert len(seeds) == 3 and seeds[1, 0, 0] > seeds[2, 0, 0], seeds
 
 
+def test_the_guess_beside_follows_whoever_hid_the_person() -> None:
+    tracker = PoseTracker(TrackingConfig(smoothing=False))
+    front = synthetic_person((400, 200), size=200.0)  # x 308..492, standing
+    for frame in range(8):  # walking right, towards the front person, not yet behind
+        behind = synthetic_person((172 + 15 * frame, 200), size=60.0)
+        tracker.update([front, behind], frame / FPS)
+    assert behind.bbox[2] < front.bbox[0]  # last seen clear of the front person's box
+    tracker.update([front], 8 / FPS)  # where the motion puts them now, the front box covers
+    hidden = next(t for t in tracker.tracks if t.state is TrackState.LOST)
+    assert hidden.hidden_by == next(t.track_id for t in tracker.tracks if t is not hidden)
+    width = behind.bbox[2] - behind.bbox[0]
+    for frame in range(9, 15):  # the front person walks off: the guess keeps to their edge
+        front = synthetic_person((400 + 5 * (frame - 8), 200), size=200.0)
+        tracker.update([front], frame / FPS)
+        seeds, _ = tracker.seeds((frame + 1) / FPS, CAMERA)
+        beside = seeds[np.isclose(seeds[:, 0, 1], 200.0) & (seeds[:, 0, 0] > front.bbox[2])]
+        np.testing.assert_allclose(beside[:, 0, 0], [front.bbox[2] + width / 2], atol=1.0)
+    tracker.update([], 15 / FPS)  # the front person lost too: no edge to guess at
+    assert len(tracker.seeds(16 / FPS, CAMERA)[0]) == 2  # each lost track's motion guess
+
+
+def test_a_person_coming_out_from_behind_who_hid_them_gets_their_id_back() -> None:
+    own, front_colours = coloured([1, 2, 3]), coloured([10, 20, 30])
+    # Coming out, a fifth of their strips read their clothes, the rest the front person's:
+    # alike 0.45, below reid_min_similarity (0.6), above its covered share.
+    mixed = 0.2 * own + 0.8 * front_colours
+    for remembered, expected in ((True, 2), (False, 3)):
+        tracker = PoseTracker(TrackingConfig(smoothing=False))
+        front = synthetic_person((400, 200), size=200.0)  # x 308..492, standing
+        for frame in range(6):  # walking right, into the front person's box
+            tracker.update([front, synthetic_person((250 + 10 * frame, 200), size=60.0)],
+                           frame / FPS, [front_colours, own])
+        tracker.update([front], 6 / FPS, [front_colours])
+        hidden = next(t for t in tracker.tracks if t.state is TrackState.LOST)
+        assert hidden.hidden_by == 1
+        if not remembered:
+            hidden.hidden_by = None
+        out = tracker.update([front, synthetic_person((505, 200), size=60.0)], 1.0,
+                             [front_colours, mixed])  # at the front person's right edge
+        assert [p.track_id for p in out] == [1, expected], remembered
+
+
 def test_a_covered_persons_mixed_colours_do_not_refuse_their_track() -> None:
     own, other = coloured([1, 2, 3]), coloured([10, 20, 30])
     # Their own colours and, over 70 %, the front person's arm: alike 0.55, below 0.6.
