@@ -1,0 +1,213 @@
+"""
+The floor people stand on: a plane in the camera optical frame, its sources, rays meeting it.
+
+A plane is the points X with ``n · X + d = 0`` (metres, camera optical frame: x right,
+y down, z forward): ``n`` (3,) the unit normal pointing up, out of the floor towards the
+camera, and ``d`` > 0 the camera's height above the floor (the camera centre is the
+origin, so ``n · 0 + d = d``). ``n · X + d`` is then any point's height above the floor.
+
+It comes from one of three sources (:class:`GroundSource`), in the order a stream prefers
+them: the robot's TF (the z = 0 plane of a ground frame such as ``base_footprint``, whose
+pose in the camera frame gives :meth:`GroundPlane.from_transform`); parameters, the
+camera's height, pitch and roll (:meth:`GroundPlane.from_camera_pose`); or the people,
+a robust fit to the foot points of people standing on it (:func:`fit_ground`). A ray
+from the camera meets it at :meth:`GroundPlane.meet`: a foot's pixel gives where the person
+stands, whatever their size.
+"""
+
+from dataclasses import dataclass
+import enum
+import math
+from typing import Optional, Tuple
+
+import numpy as np
+
+
+class GroundSource(enum.Enum):
+    """Where a ground plane comes from."""
+
+    TF = 'tf'
+    PARAMETERS = 'parameters'
+    PEOPLE = 'people'
+
+
+#: A camera's height over the floor is at least this (metres): a plane through the camera
+#: centre sees every ray meet it at the camera.
+MIN_HEIGHT_M = 0.01
+#: :func:`fit_ground`: a foot point within this of the plane (metres) fits it.
+INLIER_DISTANCE_M = 0.1
+#: :func:`fit_ground`: the fit needs at least this many foot points that fit.
+MIN_INLIERS = 3
+#: :func:`fit_ground`: the inliers must spread at least this far (metres, the standard
+#: deviation along their second principal axis): points along one line leave the plane's
+#: tilt about that line unknown.
+MIN_SPREAD_M = 0.25
+#: :func:`fit_ground`: random triples tried before the least-squares refit.
+RANSAC_TRIALS = 200
+
+
+@dataclass(frozen=True)
+class GroundPlane:
+    """
+    A floor ``n · X + d = 0`` in the camera optical frame (see the module docstring).
+
+    ``normal`` (3,) unit, pointing up; ``height_m`` the camera's height above the floor
+    (``d``), metres; ``normal_std_rad`` and ``height_std_m`` their one-sigma uncertainty
+    (the normal's as an angle); ``inliers`` how many foot points support a fit from the
+    people (0 for the other sources).
+
+    Raises ValueError for a normal that is not a finite unit vector or a height under
+    :data:`MIN_HEIGHT_M`.
+    """
+
+    normal: np.ndarray
+    height_m: float
+    source: GroundSource
+    normal_std_rad: float = 0.0
+    height_std_m: float = 0.0
+    inliers: int = 0
+
+    def __post_init__(self) -> None:
+        """Check the normal and height, and freeze the normal as float64."""
+        normal = np.array(self.normal, dtype=np.float64)
+        if normal.shape != (3,) or not np.isfinite(normal).all() or \
+                abs(float(np.linalg.norm(normal)) - 1.0) > 1e-6:
+            raise ValueError(f'a ground normal must be a finite unit 3-vector, got {normal}')
+        if not math.isfinite(self.height_m) or self.height_m < MIN_HEIGHT_M:
+            raise ValueError(f'the camera must be at least {MIN_HEIGHT_M} m above the ground, '
+                             f'got {self.height_m} m')
+        normal.setflags(write=False)
+        object.__setattr__(self, 'normal', normal)
+
+    @classmethod
+    def from_camera_pose(cls, height_m: float, pitch_rad: float, roll_rad: float = 0.0,
+                         source: GroundSource = GroundSource.PARAMETERS,
+                         **uncertainty: float) -> 'GroundPlane':
+        """
+        Return the floor under a camera ``height_m`` above it, pitched and rolled.
+
+        ``pitch_rad`` is positive when the optical axis points below the horizon;
+        ``roll_rad`` (about the optical axis) positive when the image's x axis (its right)
+        points below it. Up, in the camera frame, is then
+        (−sin roll · cos pitch, −cos roll · cos pitch, −sin pitch). ``uncertainty``:
+        ``normal_std_rad``, ``height_std_m``.
+        """
+        up = np.array([-math.sin(roll_rad) * math.cos(pitch_rad),
+                       -math.cos(roll_rad) * math.cos(pitch_rad), -math.sin(pitch_rad)])
+        return cls(up, float(height_m), source, **uncertainty)
+
+    @classmethod
+    def from_transform(cls, rotation: np.ndarray, translation: np.ndarray,
+                       source: GroundSource = GroundSource.TF,
+                       **uncertainty: float) -> 'GroundPlane':
+        """
+        Return the z = 0 plane of a ground frame (REP 103: z up) given its camera-frame pose.
+
+        ``rotation`` (3, 3) and ``translation`` (3,) map ground-frame points into the
+        camera optical frame (``X_camera = rotation @ X_ground + translation``), as a TF
+        lookup of the ground frame in the camera's frame gives them. Raises ValueError when
+        the camera is not above that plane.
+        """
+        rotation = np.asarray(rotation, dtype=np.float64)
+        translation = np.asarray(translation, dtype=np.float64)
+        if rotation.shape != (3, 3) or translation.shape != (3,):
+            raise ValueError('a transform needs a (3, 3) rotation and a (3,) translation')
+        normal = rotation[:, 2] / np.linalg.norm(rotation[:, 2])
+        return cls(normal, float(-normal @ translation), source, **uncertainty)
+
+    @property
+    def pitch_rad(self) -> float:
+        """Return the camera's pitch: the optical axis' angle below the horizon."""
+        return float(math.asin(np.clip(-self.normal[2], -1.0, 1.0)))
+
+    @property
+    def roll_rad(self) -> float:
+        """Return the camera's roll about its optical axis (see :meth:`from_camera_pose`)."""
+        return float(math.atan2(-self.normal[0], -self.normal[1]))
+
+    def heights(self, points: np.ndarray) -> np.ndarray:
+        """Return (N,) how far (N, 3) camera-frame points lie above the floor, metres."""
+        return np.asarray(points, dtype=np.float64) @ self.normal + self.height_m
+
+    def meet(self, rays: np.ndarray) -> np.ndarray:
+        """
+        Return (N, 3) where rays from the camera centre meet the floor, camera frame.
+
+        ``rays`` (N, 3) directions, e.g. (u − cx) / fx, (v − cy) / fy, 1 for pixels
+        (u, v) of an ideal pinhole camera. A ray that does not go down to the floor (at or
+        above the horizon) meets it nowhere: NaN.
+        """
+        rays = np.asarray(rays, dtype=np.float64).reshape(-1, 3)
+        down = rays @ self.normal
+        with np.errstate(divide='ignore', invalid='ignore'):
+            scale = np.where(down < -1e-9, -self.height_m / down, np.nan)
+        return rays * scale[:, None]
+
+
+def _plane_through(points: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Return the (n, d) of the least-squares plane through (N, 3) points, and its spread."""
+    centre = points.mean(axis=0)
+    _, singular, axes = np.linalg.svd(points - centre, full_matrices=False)
+    normal = axes[2]
+    return np.append(normal, -normal @ centre), singular / math.sqrt(len(points))
+
+
+def fit_ground(points: np.ndarray, seed: int = 0) -> Optional[Tuple[GroundPlane, np.ndarray]]:
+    """
+    Fit the floor to (N, 3) foot points of standing people, camera frame, metres.
+
+    RANSAC over :data:`RANSAC_TRIALS` random triples keeps the plane most points lie
+    within :data:`INLIER_DISTANCE_M` of (feet on a step, a sitting person's, a bad
+    distance are outliers), then least squares through those inliers, once more with the
+    inliers of that. Returns the plane (source people, its uncertainty from the inliers'
+    residuals and spread) and the (N,) inlier mask; None when fewer than
+    :data:`MIN_INLIERS` points fit, when they spread less than :data:`MIN_SPREAD_M` across
+    (one line of feet leaves the tilt about it unknown) or when the camera is not above
+    the plane. ``seed`` makes the random triples repeatable. Non-finite points are left
+    out (and are no inliers).
+    """
+    given = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    finite = np.isfinite(given).all(axis=1)
+    points = given[finite]
+    if len(points) < MIN_INLIERS:
+        return None
+    rng = np.random.default_rng(seed)
+    triples = np.array([rng.choice(len(points), 3, replace=False)
+                        for _ in range(RANSAC_TRIALS)])
+    a, b, c = points[triples[:, 0]], points[triples[:, 1]], points[triples[:, 2]]
+    normals = np.cross(b - a, c - a)
+    lengths = np.linalg.norm(normals, axis=1)
+    usable = lengths > 1e-9
+    if not usable.any():
+        return None
+    normals = normals[usable] / lengths[usable, None]
+    offsets = -(normals * a[usable]).sum(axis=1)
+    counts = (np.abs(points @ normals.T + offsets) <= INLIER_DISTANCE_M).sum(axis=0)
+    best = int(np.argmax(counts))
+    inliers = np.abs(points @ normals[best] + offsets[best]) <= INLIER_DISTANCE_M
+    for _ in range(2):
+        if inliers.sum() < MIN_INLIERS:
+            return None
+        plane, spread = _plane_through(points[inliers])
+        inliers = np.abs(points @ plane[:3] + plane[3]) <= INLIER_DISTANCE_M
+    if inliers.sum() < MIN_INLIERS or spread[1] < MIN_SPREAD_M:
+        return None
+    if plane[3] < 0:  # the normal points up, towards the camera
+        plane = -plane
+    if plane[3] < MIN_HEIGHT_M:
+        return None
+    count = int(inliers.sum())
+    fitted = points[inliers]
+    residual = float(np.sqrt(np.mean((fitted @ plane[:3] + plane[3]) ** 2)))
+    # The tilt is known to about the residual over the narrower spread; the height, to
+    # the residual over the points' count, plus the tilt times the lever from the
+    # camera's foot to the points' centre.
+    normal_std = residual / (spread[1] * math.sqrt(count))
+    centre = fitted.mean(axis=0)
+    lever = float(np.linalg.norm(centre - (centre @ plane[:3]) * plane[:3]))
+    height_std = math.hypot(residual / math.sqrt(count), lever * normal_std)
+    mask = np.zeros(len(given), dtype=bool)
+    mask[np.flatnonzero(finite)[inliers]] = True
+    return GroundPlane(plane[:3], float(plane[3]), GroundSource.PEOPLE,
+                       normal_std_rad=normal_std, height_std_m=height_std,
+                       inliers=count), mask
