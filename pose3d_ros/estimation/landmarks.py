@@ -276,9 +276,7 @@ def behind_another(cover: torch.Tensor, tracked: torch.Tensor, sides: torch.Tens
     hidden also segments the body in front of them, whose torso then lies on that mask
     while their own, showing beside it, lies off the front person's.
     """
-    pair = tracked[:, None] & tracked[None, :]
-    pair &= ~torch.eye(len(cover), dtype=torch.bool, device=cover.device)
-    on = (cover >= min_cover) & pair
+    on = (cover >= min_cover) & tracked[:, None] & tracked[None, :]
     return (on & ~on.T & (sides[:, None] > sides[None, :])).any(0)
 
 

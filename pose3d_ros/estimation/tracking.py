@@ -263,19 +263,26 @@ def _inside(point: np.ndarray, box: np.ndarray) -> bool:
     return bool(box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3])
 
 
-def _covered_by(persons: Sequence[Person]) -> List[Optional[int]]:
+def _coverers(boxes: np.ndarray, others: np.ndarray, themselves: bool = False
+              ) -> List[Optional[int]]:
     """
-    Return, per person, the index of whoever covers them, None when clearly seen.
+    Return, per (N, 4) box, the index of the one of (M, 4) ``others`` covering it most.
 
-    That is the other person whose box covers most of theirs, where it covers more than
-    :data:`CLEARLY_SEEN` of it.
+    None where none covers more than :data:`CLEARLY_SEEN` of it. ``themselves``: the
+    others are the boxes themselves, and a box does not cover itself.
     """
-    if len(persons) < 2:
-        return [None] * len(persons)
-    boxes = np.array([p.bbox for p in persons])
-    covered = overlap(boxes, boxes, over='first')
-    np.fill_diagonal(covered, 0.0)
+    if not len(boxes) or not len(others):
+        return [None] * len(boxes)
+    covered = overlap(boxes, others, over='first')
+    if themselves:
+        np.fill_diagonal(covered, 0.0)
     return [int(row.argmax()) if row.max() > CLEARLY_SEEN else None for row in covered]
+
+
+def _covered_by(persons: Sequence[Person]) -> List[Optional[int]]:
+    """Return, per person, the index of the other person covering them (:func:`_coverers`)."""
+    boxes = np.array([p.bbox for p in persons]).reshape(-1, 4)
+    return _coverers(boxes, boxes, themselves=True)
 
 
 def _assign(scores: np.ndarray, allowed: np.ndarray, threshold: float
@@ -383,12 +390,11 @@ class PoseTracker:
         nearness = np.array([[1.0 / (1.0 + self.tracks[j].motion.distance(persons[i].root,
                                                                           time_s))
                               for j in lost] for i in left])
-        hider = [self.tracks[pairs[covered_by[i]]].track_id
-                 if covered_by[i] in pairs else None for i in left]
-        needed = np.array([[self.config.reid_min_similarity *
-                            (COVERED_SIMILARITY if hider[r] is not None and
-                             self.tracks[j].hidden_by == hider[r] else 1.0)
-                            for j in lost] for r in range(len(left))])
+        hider = np.array([self.tracks[pairs[covered_by[i]]].track_id
+                          if covered_by[i] in pairs else -1 for i in left])
+        hidden_by = np.array([self.tracks[j].hidden_by or 0 for j in lost])  # ids from 1
+        needed = self.config.reid_min_similarity * np.where(
+            hider[:, None] == hidden_by[None, :], COVERED_SIMILARITY, 1.0)
         for r, c in _assign(scores + 1e-3 * nearness - needed, possible[np.ix_(left, lost)],
                             0.0):
             pairs[left[r]] = lost[c]
@@ -451,15 +457,11 @@ class PoseTracker:
         That is the one of this frame's associated persons whose box covers most of the
         lost track's box moved by its image motion, more than :data:`CLEARLY_SEEN` of it.
         """
-        if not person_track:
-            return None
-        shift = np.tile(track.predicted_shift(time_s), 2)
         indices = list(person_track)
-        boxes = np.array([persons[i].bbox for i in indices])
-        covered = overlap((track.person.bbox + shift)[None], boxes, over='first')[0]
-        best = int(covered.argmax())
-        return self.tracks[person_track[indices[best]]].track_id \
-            if covered[best] > CLEARLY_SEEN else None
+        boxes = np.array([persons[i].bbox for i in indices]).reshape(-1, 4)
+        moved = track.person.bbox + np.tile(track.predicted_shift(time_s), 2)
+        best = _coverers(moved[None], boxes)[0]
+        return None if best is None else self.tracks[person_track[indices[best]]].track_id
 
     def _expire(self, time_s: float) -> None:
         """Delete the lost tracks unseen for longer than ``track_keep_lost_s``."""

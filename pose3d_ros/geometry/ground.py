@@ -172,8 +172,7 @@ def fit_ground(points: np.ndarray, seed: int = 0) -> Optional[Tuple[GroundPlane,
     if len(points) < MIN_INLIERS:
         return None
     rng = np.random.default_rng(seed)
-    triples = np.array([rng.choice(len(points), 3, replace=False)
-                        for _ in range(RANSAC_TRIALS)])
+    triples = rng.random((RANSAC_TRIALS, len(points))).argsort(axis=1)[:, :3]  # distinct
     a, b, c = points[triples[:, 0]], points[triples[:, 1]], points[triples[:, 2]]
     normals = np.cross(b - a, c - a)
     lengths = np.linalg.norm(normals, axis=1)
