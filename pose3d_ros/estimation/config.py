@@ -166,6 +166,28 @@ class EstimatorConfig:
         1.0, 'Weight of the 3DMPPE distance prior in the metric root fit (1: its nominal 25 % '
              'spread; 0: the joints alone).', low=0.0, high=100.0, runtime=True)
 
+    camera_height: float = setting(
+        0.0, "The camera's height above the floor people stand on; with camera_pitch and "
+             'camera_roll it gives the floor that places standing people; 0: unknown.',
+        low=0.0, high=100.0, runtime=True, unit='m')
+    camera_pitch: float = setting(
+        0.0, "The optical axis' angle below the horizon (with camera_height).", low=-90.0,
+        high=90.0, runtime=True, unit='deg')
+    camera_roll: float = setting(
+        0.0, "The camera's roll about its optical axis, positive when the image's right "
+             'points below the horizon (with camera_height).', low=-90.0, high=90.0,
+        runtime=True, unit='deg')
+    ground_height_std: float = setting(
+        0.02, "How well the camera's height above the floor is known (from parameters or "
+              'TF), one sigma.', low=0.0, high=10.0, runtime=True, unit='m')
+    ground_tilt_std: float = setting(
+        0.25, "How well the floor's tilt is known (camera pitch and roll, from parameters "
+              'or TF), one sigma.', low=0.0, high=45.0, runtime=True, unit='deg')
+    ground_from_people: bool = setting(
+        True, 'Without another floor, fit one to the feet of the standing people of a single '
+              'image when at least three stand on it (not to the frames of a stream).',
+        runtime=True)
+
     def __post_init__(self) -> None:
         """Reject a value outside its range with the setting's one message (ValueError)."""
         validate(self)

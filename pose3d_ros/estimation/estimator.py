@@ -31,6 +31,7 @@ import torch
 
 from .backends import BACKENDS, inside_image, Placement
 from .config import EstimatorConfig
+from .grounding import on_the_floor
 from .horizon import Horizon
 from .landmarks import (behind_another, decode_landmarks, duplicate_mask, KeptPersons,
                         Landmarks, regions_from_keypoints, same_person, torso_cover)
@@ -41,6 +42,7 @@ from .timing import stage
 from .verifier import body_shaped, verify
 from ..geometry import boxes
 from ..geometry.camera import CameraModel
+from ..geometry.ground import GroundPlane
 from ..models.blazepose import POSE_DETECTION, POSE_LANDMARK_FULL, VISIBILITY_THRESHOLD
 from ..models.joint_sets import JointSet
 from ..models.runtime import load_networks
@@ -120,7 +122,8 @@ class PoseEstimator:
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel,
                  seeds: Optional[np.ndarray] = None, seed_scores: Optional[np.ndarray] = None,
-                 detect: bool = True, search: Search = Search()) -> FrameResult:
+                 detect: bool = True, search: Search = Search(),
+                 ground: Optional[GroundPlane] = None) -> FrameResult:
         """
         Find the persons in ``rgb``.
 
@@ -151,6 +154,11 @@ class PoseEstimator:
             is looked at twice: the horizon is fitted from the persons found, and a second
             pass looks at the far rows' squares alone; the persons it finds outside those
             found are added (the first pass's persons stay as they were).
+        ground
+            The floor (a stream's, from TF or its recent frames); None: the settings' camera
+            pose, else, for a single image (not ``search.stream``), a fit to its standing
+            people (:mod:`.grounding`). Its standing people are placed on it, timed as part
+            of ``place``.
 
         Raises
         ------
@@ -174,14 +182,23 @@ class PoseEstimator:
         if (search.stream or search.horizon is not None or fitted is None or not detect
                 or not far_rows.layout(width, height, self.config,
                                        second_search)[index::count]):
-            return replace(result, horizon=fitted)
+            return self._grounded(replace(result, horizon=fitted), ground, search.stream)
         second = self._estimate(rgb, camera, {'far_rows': far_rows}, None, None, second_search)
         persons = (result.persons + _outside(second.persons, result.persons))
         both = replace(result, persons=persons[:self.config.max_persons],
                        timings_ms=_added(result.timings_ms, second.timings_ms),
                        source_timings_ms=_added(result.source_timings_ms,
                                                 second.source_timings_ms))
-        return replace(both, horizon=self._horizon(both, fitted))
+        return self._grounded(replace(both, horizon=self._horizon(both, fitted)), ground,
+                              search.stream)
+
+    def _grounded(self, result: FrameResult, ground: Optional[GroundPlane],
+                  stream: bool) -> FrameResult:
+        """Place ``result``'s standing people on its floor, timed into the ``place`` stage."""
+        timings = {}
+        with stage(timings, 'place', self.device):
+            grounded = on_the_floor(result, self.config, ground, single=not stream)
+        return replace(grounded, timings_ms=_added(result.timings_ms, timings))
 
     @staticmethod
     def _horizon(result: FrameResult, given: Optional[Horizon]) -> Optional[Horizon]:

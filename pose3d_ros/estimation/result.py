@@ -8,6 +8,7 @@ import numpy as np
 
 from .horizon import Horizon
 from ..geometry.camera import CameraModel
+from ..geometry.ground import GroundPlane
 from ..models.joint_sets import BLAZEPOSE_33, JointSet
 
 
@@ -40,6 +41,14 @@ class Person:
     joint_set
         What the joints are: BlazePose's 33 landmarks (J = 33), Human3.6M-17 from the
         lifting backend (J = 17), or MuCo-21 or Human3.6M-18 from the 3dmppe backend.
+    on_ground
+        Whether the person stands on the frame's floor (:attr:`FrameResult.ground`) and
+        was placed with it (:mod:`~..geometry.standing`).
+    height_m
+        Stature over that floor, metres; None off it.
+    foot
+        (3,) where the person stands: the floor under their lowest visible foot joint,
+        metres, camera optical frame; None off the floor.
 
     """
 
@@ -53,6 +62,9 @@ class Person:
     alignment_2d: Optional[np.ndarray] = None
     track_id: Optional[int] = None
     joint_set: JointSet = BLAZEPOSE_33
+    on_ground: bool = False
+    height_m: Optional[float] = None
+    foot: Optional[np.ndarray] = None
 
     @cached_property
     def root(self) -> np.ndarray:
@@ -71,6 +83,9 @@ class Person:
             'root_prior_z': round(float(self.root_prior_z), 4),
             'id': self.track_id,
             'joint_set': self.joint_set.name,
+            'on_ground': self.on_ground,
+            'height_m': None if self.height_m is None else round(float(self.height_m), 4),
+            'foot': None if self.foot is None else np.round(self.foot, 4).tolist(),
         }
 
 
@@ -102,6 +117,8 @@ class FrameResult:
         The floor's horizon (:mod:`.horizon`): fitted from these persons, or the one the
         caller gave where none of them is whole (None: neither); a stream passes it to its
         next frame for the far rows.
+    ground
+        The floor the persons were placed on (:mod:`.grounding`), None: none known.
 
     """
 
@@ -113,6 +130,7 @@ class FrameResult:
     detected: bool = True
     warnings: Tuple[str, ...] = ()
     horizon: Optional[Horizon] = None
+    ground: Optional[GroundPlane] = None
 
     def to_json(self, source: str) -> dict:
         """Return one JSON-lines record for the image at ``source``."""
@@ -123,4 +141,8 @@ class FrameResult:
             'camera': {'fx': fx, 'fy': fy, 'cx': cx, 'cy': cy,
                        'calibrated': self.camera.calibrated},
             'persons': [person.to_json() for person in self.persons],
+            'ground': None if self.ground is None else {
+                'normal': np.round(self.ground.normal, 6).tolist(),
+                'offset': round(self.ground.height_m, 4),
+                'source': self.ground.source.value, 'inliers': self.ground.inliers},
         }

@@ -42,6 +42,9 @@ MIN_INLIERS = 3
 #: deviation along their second principal axis): points along one line leave the plane's
 #: tilt about that line unknown.
 MIN_SPREAD_M = 0.25
+#: :func:`fit_ground`: with points that err along their rays, an inlier lies within this
+#: many of their sigmas of the plane.
+INLIER_SIGMAS = 2.5
 #: :func:`fit_ground`: random triples tried before the least-squares refit.
 RANSAC_TRIALS = 200
 
@@ -152,7 +155,36 @@ def _plane_through(points: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     return np.append(normal, -normal @ centre), singular / math.sqrt(len(points))
 
 
-def fit_ground(points: np.ndarray, seed: int = 0) -> Optional[Tuple[GroundPlane, np.ndarray]]:
+def _plane_near(points: np.ndarray, up: np.ndarray, up_std: float,
+                point_std: float) -> np.ndarray:
+    """
+    Return the (n, d) of the plane through (N, 3) points with its normal drawn to ``up``.
+
+    n minimises n^T S n / point_std^2 + |n - up|^2 / up_std^2 (S the points' scatter),
+    which is n ∝ (S / point_std^2 + I / up_std^2)^-1 up / up_std^2, normalised.
+    """
+    centre = points.mean(axis=0)
+    scatter = (points - centre).T @ (points - centre) / point_std ** 2
+    up = up / np.linalg.norm(up)
+    normal = np.linalg.solve(scatter + np.eye(3) / max(up_std, 1e-6) ** 2, up)
+    normal /= np.linalg.norm(normal)
+    return np.append(normal, -normal @ centre)
+
+
+def _tilt_std(offsets: np.ndarray, normal: np.ndarray, residual: float,
+              prior: Optional[Tuple[np.ndarray, float]]) -> float:
+    """Return the normal's one-sigma angle: its information from the points and prior."""
+    information = offsets.T @ offsets / residual ** 2
+    if prior is not None:
+        information = information + np.eye(3) / max(prior[1], 1e-6) ** 2
+    across = np.linalg.svd(np.eye(3) - np.outer(normal, normal))[0][:, :2]  # (3, 2)
+    covariance = np.linalg.pinv(across.T @ information @ across)
+    return float(math.sqrt(max(np.linalg.eigvalsh(covariance).max(), 0.0)))
+
+
+def fit_ground(points: np.ndarray, seed: int = 0, relative_std: float = 0.0,
+               up: Optional[np.ndarray] = None, up_std_rad: float = 0.0
+               ) -> Optional[Tuple[GroundPlane, np.ndarray]]:
     """
     Fit the floor to (N, 3) foot points of standing people, camera frame, metres.
 
@@ -165,6 +197,19 @@ def fit_ground(points: np.ndarray, seed: int = 0) -> Optional[Tuple[GroundPlane,
     (one line of feet leaves the tilt about it unknown) or when the camera is not above
     the plane. ``seed`` makes the random triples repeatable. Non-finite points are left
     out (and are no inliers).
+
+    ``relative_std``: the points' error along their rays from the camera, a fraction of
+    their distance (0: exact), as the feet of people placed one by one have. Such an error
+    moves a foot off the floor by that fraction of the camera's height, whatever the
+    distance: a candidate plane's inliers lie within :data:`INLIER_SIGMAS` of that (at
+    least :data:`INLIER_DISTANCE_M`), and the fit's uncertainty is at least what it gives.
+
+    ``up`` (3,) and ``up_std_rad``: a prior on the normal (e.g. the standing people's mean
+    body axis), good to that angle. The refit then minimises the points' squared distances
+    over their sigma squared plus the normal's squared distance from ``up`` over its
+    sigma squared, so a line of feet, which leaves the tilt about it unknown, takes that
+    tilt from the prior (and :data:`MIN_SPREAD_M` is not asked); RANSAC also tries the
+    prior's plane through each point.
     """
     given = np.asarray(points, dtype=np.float64).reshape(-1, 3)
     finite = np.isfinite(given).all(axis=1)
@@ -177,19 +222,32 @@ def fit_ground(points: np.ndarray, seed: int = 0) -> Optional[Tuple[GroundPlane,
     normals = np.cross(b - a, c - a)
     lengths = np.linalg.norm(normals, axis=1)
     usable = lengths > 1e-9
-    if not usable.any():
-        return None
     normals = normals[usable] / lengths[usable, None]
     offsets = -(normals * a[usable]).sum(axis=1)
-    counts = (np.abs(points @ normals.T + offsets) <= INLIER_DISTANCE_M).sum(axis=0)
+    if up is not None:  # the prior's planes through each point are candidates too
+        unit_up = np.asarray(up, dtype=np.float64) / np.linalg.norm(up)
+        normals = np.concatenate([normals, np.tile(unit_up, (len(points), 1))])
+        offsets = np.concatenate([offsets, -points @ unit_up])
+    if not len(normals):
+        return None
+
+    def tolerance(offset: np.ndarray) -> np.ndarray:
+        return np.maximum(INLIER_DISTANCE_M, INLIER_SIGMAS * relative_std * np.abs(offset))
+
+    counts = (np.abs(points @ normals.T + offsets) <= tolerance(offsets)).sum(axis=0)
     best = int(np.argmax(counts))
-    inliers = np.abs(points @ normals[best] + offsets[best]) <= INLIER_DISTANCE_M
+    inliers = np.abs(points @ normals[best] + offsets[best]) <= tolerance(offsets[best])
+    prior = None if up is None else (unit_up, up_std_rad)
     for _ in range(2):
         if inliers.sum() < MIN_INLIERS:
             return None
         plane, spread = _plane_through(points[inliers])
-        inliers = np.abs(points @ plane[:3] + plane[3]) <= INLIER_DISTANCE_M
-    if inliers.sum() < MIN_INLIERS or spread[1] < MIN_SPREAD_M:
+        if prior is not None:
+            plane = _plane_near(points[inliers], *prior, max(
+                float(np.sqrt(np.mean((points[inliers] @ plane[:3] + plane[3]) ** 2))),
+                relative_std * abs(float(plane[3])), 1e-3))
+        inliers = np.abs(points @ plane[:3] + plane[3]) <= tolerance(plane[3])
+    if inliers.sum() < MIN_INLIERS or (prior is None and spread[1] < MIN_SPREAD_M):
         return None
     if plane[3] < 0:  # the normal points up, towards the camera
         plane = -plane
@@ -197,12 +255,13 @@ def fit_ground(points: np.ndarray, seed: int = 0) -> Optional[Tuple[GroundPlane,
         return None
     count = int(inliers.sum())
     fitted = points[inliers]
-    residual = float(np.sqrt(np.mean((fitted @ plane[:3] + plane[3]) ** 2)))
-    # The tilt is known to about the residual over the narrower spread; the height, to
-    # the residual over the points' count, plus the tilt times the lever from the
-    # camera's foot to the points' centre.
-    normal_std = residual / (spread[1] * math.sqrt(count))
+    residual = max(float(np.sqrt(np.mean((fitted @ plane[:3] + plane[3]) ** 2))),
+                   relative_std * float(plane[3]))
+    # The tilt is known to about the residual over the points' spread across the plane
+    # (and the prior's sigma); the height, to the residual over the points' count, plus
+    # the tilt times the lever from the camera's foot to the points' centre.
     centre = fitted.mean(axis=0)
+    normal_std = _tilt_std(fitted - centre, plane[:3], residual, prior)
     lever = float(np.linalg.norm(centre - (centre @ plane[:3]) * plane[:3]))
     height_std = math.hypot(residual / math.sqrt(count), lever * normal_std)
     mask = np.zeros(len(given), dtype=bool)

@@ -105,7 +105,7 @@ class BagWriter:
         """Write the recorded outputs of one frame (markers, poses, joints, skeletons)."""
         stamp_ns = header.stamp.sec * 1_000_000_000 + header.stamp.nanosec
         for output in RECORDED:
-            message = output.build(header, None, result.persons, self.style)
+            message = output.build(header, None, result.persons, self.style, result.ground)
             self.writer.write(self.connections[output.name], stamp_ns,
                               serialize_message(message))
 

@@ -6,7 +6,8 @@ can be imported, else :mod:`.image_decoding`). Outputs: MarkerArray, PoseArray,
 PointCloud2 and the debug Image, each stamped with the input image's header.
 """
 
-from typing import List, Sequence, Union
+import math
+from typing import List, Optional, Sequence, Union
 
 from builtin_interfaces.msg import Duration
 import cv2
@@ -19,6 +20,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 from .image_decoding import decode_compressed, decode_raw, SUPPORTED_ENCODINGS
 from ..estimation.result import Person
 from ..geometry.camera import CameraModel
+from ..geometry.ground import GroundPlane
 from ..geometry.torso import torso_quaternion
 from ..models.joint_sets import RESULT_SETS
 from ..style import colour, label, person_id
@@ -97,15 +99,60 @@ def _point(xyz: Sequence[float]) -> Point:
     return _points(np.reshape(xyz, (1, 3)))[0]
 
 
+#: The floor grid: 1 m squares, this many metres to either side and ahead of the camera.
+FLOOR_GRID_HALF_WIDTH_M, FLOOR_GRID_LENGTH_M = 5, 15
+#: The floor grid's colour (grey, half transparent).
+FLOOR_COLOUR = ColorRGBA(r=0.6, g=0.6, b=0.6, a=0.5)
+
+
+def floor_grid(ground: GroundPlane) -> np.ndarray:
+    """
+    Return (2L, 3) line segment ends of a 1 m grid on ``ground``, camera optical frame.
+
+    The grid starts under the camera and runs :data:`FLOOR_GRID_LENGTH_M` along the
+    optical axis' direction on the floor, :data:`FLOOR_GRID_HALF_WIDTH_M` to either side.
+    """
+    up = ground.normal
+    forward = np.array([0.0, 0.0, 1.0]) - up[2] * up  # the optical axis, along the floor
+    if np.linalg.norm(forward) < 1e-6:  # looking straight down: the image's up ahead
+        forward = np.array([0.0, -1.0, 0.0]) - up[1] * up
+    forward /= np.linalg.norm(forward)
+    right = np.cross(forward, up)
+    origin = -ground.height_m * up  # the floor under the camera
+    half, length = FLOOR_GRID_HALF_WIDTH_M, FLOOR_GRID_LENGTH_M
+    across = [(origin + i * right, origin + i * right + length * forward)
+              for i in range(-half, half + 1)]
+    along = [(origin - half * right + j * forward, origin + half * right + j * forward)
+             for j in range(length + 1)]
+    return np.array(across + along).reshape(-1, 3)
+
+
+def floor_values(ground: Optional[GroundPlane], on_floor: int) -> dict:
+    """Return the diagnostics' key -> text of a frame's floor and how many stood on it."""
+    if ground is None:
+        return {'floor source': 'none'}
+    return {'floor source': ground.source.value,
+            'floor camera height (m)': f'{ground.height_m:.3f}',
+            'floor camera height std (m)': f'{ground.height_std_m:.3f}',
+            'floor pitch (deg)': f'{math.degrees(ground.pitch_rad):.2f}',
+            'floor roll (deg)': f'{math.degrees(ground.roll_rad):.2f}',
+            'floor tilt std (deg)': f'{math.degrees(ground.normal_std_rad):.2f}',
+            'floor inliers': str(ground.inliers),
+            'people on the floor': str(on_floor)}
+
+
 def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s: float,
-            min_visibility: float) -> MarkerArray:
+            min_visibility: float, ground: Optional[GroundPlane] = None) -> MarkerArray:
     """
     Build the skeleton markers: a DELETEALL, then per person joints, bones and a label.
 
     Marker ids are person ids (namespaces ``joints``, ``bones``, ``labels``); joints below
     ``min_visibility`` and bones touching them are left out. ``scale`` is the joint sphere
     diameter in metres (bones are half as thick). Markers keep their default pose, the
-    identity (a ROS 2 Quaternion defaults to w = 1), except the label's position.
+    identity (a ROS 2 Quaternion defaults to w = 1), except the label's position. With a
+    ``ground``, the floor is drawn as a grid (namespace ``floor``, id 0, :func:`floor_grid`)
+    and each person on it by their foot point (namespace ``feet``, their id), a disc on
+    the floor of twice the joint size.
     """
     lifetime = Duration(sec=int(lifetime_s), nanosec=int((lifetime_s % 1.0) * 1e9))
     array = MarkerArray(markers=[Marker(header=header, action=Marker.DELETEALL)])
@@ -128,6 +175,17 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
         text.scale.z = scale * 4.0
         text.text = label(person, index)
         array.markers += [joints, bones, text]
+        if person.on_ground and person.foot is not None:
+            foot = Marker(ns='feet', type=Marker.SPHERE_LIST, **common)
+            foot.scale.x = foot.scale.y = foot.scale.z = 2.0 * scale
+            foot.points = _points(person.foot[None])
+            array.markers.append(foot)
+    if ground is not None:
+        grid = Marker(header=header, ns='floor', id=0, type=Marker.LINE_LIST,
+                      action=Marker.ADD, lifetime=lifetime, color=FLOOR_COLOUR)
+        grid.scale.x = scale / 4.0
+        grid.points = _points(floor_grid(ground))
+        array.markers.append(grid)
     return array
 
 

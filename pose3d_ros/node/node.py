@@ -111,6 +111,7 @@ class Pose3dNode(LifecycleNode):
         self.input_rate, self.processed_rate = RateCounter(), RateCounter()
         self.dropped = 0
         self.last_timings: dict = {}
+        self.last_floor: Tuple[Any, int] = (None, 0)
         self.last_latency_ms = float('nan')
         self._diagnostics_timer = None
         # A value from a params file or the command line that the descriptor rejects is
@@ -371,6 +372,7 @@ class Pose3dNode(LifecycleNode):
         self._publish(header, rgb, result)
         self.processed_rate.tick()
         self.last_timings = result.timings_ms
+        self.last_floor = (result.ground, sum(p.on_ground for p in result.persons))
         self.last_latency_ms = (time.monotonic() - received) * 1e3
 
     def _publish(self, header: Any, rgb: Any, result: FrameResult) -> None:
@@ -383,7 +385,7 @@ class Pose3dNode(LifecycleNode):
         for output in OUTPUTS:
             if publishers[output.name].get_subscription_count() > 0:
                 publishers[output.name].publish(
-                    output.build(header, rgb, result.persons, style))
+                    output.build(header, rgb, result.persons, style, result.ground))
 
     def _publish_diagnostics(self) -> None:
         publisher = self._outputs.get('diagnostics')
@@ -409,6 +411,7 @@ class Pose3dNode(LifecycleNode):
             'camera calibrated': str(self.camera.calibrated) if self.camera else 'no CameraInfo',
         }
         values.update({f'{name} (ms)': f'{ms:.1f}' for name, ms in self.last_timings.items()})
+        values.update(messages.floor_values(*self.last_floor))
         level, message = DiagnosticStatus.OK, 'running'
         problem_time, problem = self._last_problem
         if time.monotonic() - problem_time < THROTTLE_S:

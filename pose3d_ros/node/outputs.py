@@ -19,6 +19,7 @@ from visualization_msgs.msg import MarkerArray
 from . import messages
 from .config import NodeConfig
 from ..estimation.result import Person
+from ..geometry.ground import GroundPlane
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,10 @@ class OutputStyle:
                            config.min_joint_visibility)
 
 
-#: A builder: (input header, RGB image or None, persons, style) -> message.
-Builder = Callable[[Header, Optional[np.ndarray], Sequence[Person], OutputStyle], Any]
+#: A builder: (input header, RGB image or None, persons, style, the frame's floor or None)
+#: -> message.
+Builder = Callable[[Header, Optional[np.ndarray], Sequence[Person], OutputStyle,
+                    Optional[GroundPlane]], Any]
 
 
 @dataclass(frozen=True)
@@ -62,18 +65,18 @@ class Output:
 
 
 OUTPUTS: Tuple[Output, ...] = (
-    Output('markers', MarkerArray, lambda header, rgb, persons, style: messages.markers(
-        header, persons, style.marker_scale, style.marker_lifetime_s, style.min_visibility),
-        depth=1),
-    Output('poses', PoseArray,
-           lambda header, rgb, persons, style: messages.root_poses(header, persons), depth=10),
-    Output('joints', PoseArray,
-           lambda header, rgb, persons, style: messages.joint_poses(header, persons), depth=10),
-    Output('skeletons', PointCloud2,
-           lambda header, rgb, persons, style: messages.skeleton_cloud(header, persons),
-           depth=10),
-    Output('debug_image', Image, lambda header, rgb, persons, style: messages.debug_image(
-        header, rgb, persons, style.min_visibility), depth=1, recorded=False),
+    Output('markers', MarkerArray, lambda header, rgb, persons, style, ground: messages.markers(
+        header, persons, style.marker_scale, style.marker_lifetime_s, style.min_visibility,
+        ground), depth=1),
+    Output('poses', PoseArray, lambda header, rgb, persons, style, ground:
+           messages.root_poses(header, persons), depth=10),
+    Output('joints', PoseArray, lambda header, rgb, persons, style, ground:
+           messages.joint_poses(header, persons), depth=10),
+    Output('skeletons', PointCloud2, lambda header, rgb, persons, style, ground:
+           messages.skeleton_cloud(header, persons), depth=10),
+    Output('debug_image', Image, lambda header, rgb, persons, style, ground:
+           messages.debug_image(header, rgb, persons, style.min_visibility), depth=1,
+           recorded=False),
 )
 
 BY_NAME: Dict[str, Output] = {output.name: output for output in OUTPUTS}

@@ -7,6 +7,7 @@ process publishes a real photograph and CameraInfo and checks what comes back. E
 input is followed by a valid frame that must still be answered.
 """
 
+import math
 import os
 from pathlib import Path
 import platform
@@ -25,6 +26,7 @@ from pose3d_ros.evaluation.composites import composites
 from pose3d_ros.evaluation.recall import match
 from pose3d_ros.geometry import boxes
 from pose3d_ros.geometry.camera import CameraModel
+from pose3d_ros.geometry.ground import GroundPlane
 from pose3d_ros.models.blazepose import LANDMARK_NAMES
 from pose3d_ros.node import messages
 from pose3d_ros.node.parameters import BY_NAME
@@ -448,6 +450,53 @@ def test_runtime_parameter_changes_are_validated(client: tuple, photo: tuple) ->
     answer = request(client, *valid_frame(photo))
     assert answer.messages['poses'].header.frame_id == 'override_frame'
     assert set_one('frame_id', '').successful
+
+
+def test_the_camera_pose_parameters_place_people_on_a_drawn_floor(client: tuple,
+                                                                  sample_dir: Path) -> None:
+    pose_client, executor = client
+    parameters = AsyncParameterClient(pose_client, f'{NAMESPACE}/pose3d')
+    assert parameters.wait_for_services(10.0)
+
+    def set_floor(height: float, pitch: float) -> None:
+        future = parameters.set_parameters([Parameter('camera_height', value=height),
+                                            Parameter('camera_pitch', value=pitch)])
+        executor.spin_until_future_complete(future, 10.0)
+        assert all(r.successful for r in future.result().results)
+
+    set_floor(1.46, 5.7)  # bus.jpg's camera, from its labels
+    try:
+        rgb = read_rgb(sample_dir / 'bus.jpg')
+        answer = request(client, *valid_frame((rgb, CameraModel.from_hfov(
+            rgb.shape[1], rgb.shape[0], 60.0))))
+        status = pose_client.next_diagnostics(executor, 10.0)
+    finally:
+        set_floor(0.0, 0.0)
+    ground = GroundPlane.from_camera_pose(1.46, math.radians(5.7))
+    markers = answer.messages['markers'].markers[1:]
+    grid = [m for m in markers if m.ns == 'floor']
+    assert len(grid) == 1
+    np.testing.assert_allclose(ground.heights(np.array([[p.x, p.y, p.z]
+                                                        for p in grid[0].points])), 0.0,
+                               atol=1e-4)
+    feet = {m.id: [m.points[0].x, m.points[0].y, m.points[0].z]
+            for m in markers if m.ns == 'feet'}
+    assert len(feet) >= 2  # the bus stop's standing people the stream's first frame finds
+    np.testing.assert_allclose(ground.heights(np.array(list(feet.values()))), 0.0, atol=1e-4)
+    # Each of them stands on it: their lowest ankle is a few centimetres above the floor,
+    # and the distance of their root is that of the foot point, give or take a stride.
+    cloud = np.frombuffer(bytes(answer.messages['skeletons'].data), dtype=np.dtype(
+        [('xyz', '<f4', 4), ('person_id', '<u4'), ('joint_id', '<u4')]))
+    ankles = [LANDMARK_NAMES.index('left_ankle'), LANDMARK_NAMES.index('right_ankle')]
+    for identifier, foot in feet.items():
+        joints = cloud['xyz'][cloud['person_id'] == identifier, :3].astype(np.float64)
+        assert 0.0 <= ground.heights(joints[ankles]).min() <= 0.2, identifier
+        root = joints[[LANDMARK_NAMES.index('left_hip'), LANDMARK_NAMES.index('right_hip')]]
+        assert abs(root.mean(axis=0)[2] - foot[2]) < 0.5, identifier
+    values = {v.key: v.value for v in status.values}
+    assert values['floor source'] == 'parameters'
+    assert float(values['floor camera height (m)']) == pytest.approx(1.46)
+    assert int(values['people on the floor']) == len(feet)
 
 
 def test_ctrl_c_shuts_down_cleanly(client: tuple, node: NodeProcess) -> None:

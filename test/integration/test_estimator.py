@@ -49,7 +49,10 @@ def test_json_record(estimator, sample_dir) -> None:
     assert record['image_size'] == [548, 342] and record['camera']['calibrated'] is False
     person = record['persons'][0]
     assert set(person) == {'score', 'bbox', 'keypoints_2d', 'visibility', 'joints_3d', 'root',
-                           'root_prior_z', 'id', 'joint_set'}
+                           'root_prior_z', 'id', 'joint_set', 'on_ground', 'height_m', 'foot'}
+    # messi5.jpg's player lunges: not standing, so no floor from one person either.
+    assert record['ground'] is None and person['on_ground'] is False
+    assert person['height_m'] is None and person['foot'] is None
     assert len(person['keypoints_2d']) == len(person['joints_3d']) == 33
     assert person['joint_set'] == 'blazepose33'
 

@@ -1,9 +1,13 @@
 """Message conversions of the node (no DDS): markers, pose arrays, cloud, torso frame."""
 
+from dataclasses import replace
+import math
+
 from builtin_interfaces.msg import Time
 import numpy as np
 from pose3d_ros.estimation.result import Person
 from pose3d_ros.geometry.camera import CameraModel
+from pose3d_ros.geometry.ground import GroundPlane
 from pose3d_ros.geometry.torso import matrix_to_quaternion, torso_quaternion
 from pose3d_ros.models.blazepose import LANDMARK_NAMES, SKELETON_EDGES
 from pose3d_ros.node import messages
@@ -61,6 +65,34 @@ def test_matrix_to_quaternion_round_trip(angle: float, axis: list) -> None:
     assert np.isclose(np.linalg.norm(q), 1.0) and q[3] >= 0
     for v in np.eye(3):
         assert np.allclose(rotate(q, v), rotation @ v, atol=1e-9)
+
+
+def test_the_floor_and_the_feet_on_it_are_drawn() -> None:
+    ground = GroundPlane.from_camera_pose(1.5, math.radians(20.0))
+    standing = replace(upright_person(4), on_ground=True, height_m=1.7,
+                       foot=np.array([0.0, 1.0, 3.0]))
+    array = messages.markers(HEADER, [standing, upright_person(9, x=1.0)], scale=0.05,
+                             lifetime_s=0.5, min_visibility=0.5, ground=ground)
+    by_key = {(m.ns, m.id): m for m in array.markers[1:]}
+    assert ('feet', 4) in by_key and ('feet', 9) not in by_key  # only who is on the floor
+    assert [(p.x, p.y, p.z) for p in by_key['feet', 4].points] == [(0.0, 1.0, 3.0)]
+    grid = by_key['floor', 0]
+    assert grid.type == Marker.LINE_LIST and grid.header == HEADER
+    points = np.array([[p.x, p.y, p.z] for p in grid.points])
+    assert len(points) == 2 * (2 * messages.FLOOR_GRID_HALF_WIDTH_M + 1 +
+                               messages.FLOOR_GRID_LENGTH_M + 1)
+    np.testing.assert_allclose(ground.heights(points), 0.0, atol=1e-9)
+    # It starts under the camera and runs ahead (z grows), to either side (x).
+    pitch = math.radians(20.0)
+    np.testing.assert_allclose(points[0], [-5.0, 1.5 * math.cos(pitch), 1.5 * math.sin(pitch)],
+                               atol=1e-9)
+    assert points[:, 2].max() > 10.0
+    assert ('floor', 0) not in {(m.ns, m.id) for m in messages.markers(
+        HEADER, [standing], 0.05, 0.5, 0.5).markers}
+    values = messages.floor_values(ground, 1)
+    assert values['floor source'] == 'parameters' and values['people on the floor'] == '1'
+    assert float(values['floor pitch (deg)']) == pytest.approx(20.0)
+    assert messages.floor_values(None, 0) == {'floor source': 'none'}
 
 
 def test_markers() -> None:
