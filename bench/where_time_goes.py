@@ -111,7 +111,7 @@ def print_output_costs(frame: np.ndarray, persons: Sequence[Person], repeats: in
     """
     try:
         from pose3d_ros.node.config import NodeConfig
-        from pose3d_ros.node.outputs import OUTPUTS, OutputStyle
+        from pose3d_ros.node.outputs import OUTPUTS, OutputStyle, Scene
         from rclpy.serialization import serialize_message
         from std_msgs.msg import Header
     except ImportError as exc:
@@ -131,7 +131,7 @@ def print_output_costs(frame: np.ndarray, persons: Sequence[Person], repeats: in
     print('| output | build ms | serialise ms |')
     print('| --- | --- | --- |')
     for output in OUTPUTS:
-        build = functools.partial(output.build, header, frame, persons, style, None)
+        build = functools.partial(output.build, header, frame, Scene(persons), style)
         message = build()
         print(f'| {output.name} | {median_ms(build):.2f} | '
               f'{median_ms(lambda: serialize_message(message)):.2f} |')

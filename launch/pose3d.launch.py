@@ -7,6 +7,7 @@ Examples::
     ros2 launch pose3d_ros pose3d.launch.py cameras:=front,rear device:=cuda
     ros2 launch pose3d_ros pose3d.launch.py image_transport:=compressed rviz:=true
     ros2 launch pose3d_ros pose3d.launch.py pose_backend:=lifting
+    ros2 launch pose3d_ros pose3d.launch.py ground_frame:=base_footprint target_frame:=base_link
 
 Each node is named ``pose3d`` under its camera's namespace, subscribes
 ``<namespace>/<image_topic>`` (or ``.../compressed``), ``<namespace>/<camera_info_topic>`` and
@@ -39,6 +40,10 @@ ARGUMENTS = (
     ('device', '', "auto, cpu, cuda or cuda:N; empty: the params file's value."),
     ('pose_backend', '', 'blazepose, lifting or 3dmppe (its checkpoints come from the params '
                          "file); empty: the params file's value."),
+    ('ground_frame', '', 'A TF frame whose z = 0 plane is the floor (e.g. base_footprint); '
+                         "empty: the params file's value."),
+    ('target_frame', '', 'Publish in this TF frame (e.g. base_link); empty: the params '
+                         "file's value."),
     ('use_sim_time', 'false', 'Use /clock (playing bags).'),
     ('rviz', 'false', 'Also start RViz with config/pose3d.rviz.'),
 )
@@ -58,8 +63,9 @@ def _nodes(context: object) -> list:
     namespaces = [n.strip() for n in value('cameras').split(',') if n.strip()]
     namespaces = namespaces or [value('namespace')]
     overrides = {'use_sim_time': value('use_sim_time').lower() == 'true'}
-    overrides.update({name: value(name) for name in ('device', 'image_transport',
-                                                     'pose_backend') if value(name)})
+    overrides.update({name: value(name) for name in (
+        'device', 'image_transport', 'pose_backend', 'ground_frame', 'target_frame')
+        if value(name)})
     image = value('image_topic')
     actions = [
         Node(package=PACKAGE, executable='pose3d_node', name='pose3d', namespace=namespace,

@@ -184,9 +184,14 @@ class EstimatorConfig:
         0.25, "How well the floor's tilt is known (camera pitch and roll, from parameters "
               'or TF), one sigma.', low=0.0, high=45.0, runtime=True, unit='deg')
     ground_from_people: bool = setting(
-        True, 'Without another floor, fit one to the feet of the standing people of a single '
-              'image when at least three stand on it (not to the frames of a stream).',
-        runtime=True)
+        True, 'Without another floor, fit one to the feet of the standing people: in a single '
+              'image when at least three stand on it, in a tracked stream to the footprints '
+              'of its tracked people over ground_window_s.', runtime=True)
+    people_stature: float = setting(
+        1.7, "The people's mean stature: the height of a floor fitted to them is weighed "
+             "between their skeletons' metric size and the statures that floor gives them "
+             '(adults, men and women: 1.7 m, spread 0.1 m; 0: the skeletons alone).',
+        low=0.0, high=2.5, runtime=True, unit='m')
 
     def __post_init__(self) -> None:
         """Reject a value outside its range with the setting's one message (ValueError)."""

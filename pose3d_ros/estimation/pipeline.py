@@ -19,6 +19,11 @@ looks at one of ``search_frames`` parts, in turn, so that a stream's frames cost
 same and the whole image is searched every ``search_frames`` detections. The far rows lie
 under the horizon of the frame before (:attr:`FrameResult.horizon`), so a stream needs no
 second look at a frame to lay them; on the CPU a stream skips them (``far_rows`` auto).
+
+The floor: the caller may give each frame one (the node: the robot's TF); else the camera
+pose settings give it, else the floor fitted to the tracked people's feet over the last
+``ground_window_s`` (:mod:`.people_floor`, with ``ground_from_people``), updated after
+each frame for the next (:func:`~.grounding.stream_floor`).
 """
 
 from collections import deque
@@ -32,12 +37,15 @@ import numpy as np
 from .appearance import describe_all
 from .config import EstimatorConfig
 from .estimator import PoseEstimator
+from .grounding import stream_floor
 from .horizon import Horizon
+from .people_floor import PeopleFloor
 from .proposals import Search
 from .result import FrameResult
 from .tracking import PoseTracker, TrackingConfig, Untracked
 from ..geometry.camera import CameraModel
 from ..geometry.depth_fusion import fuse_depths, measured_root_depth, move_to_depth
+from ..geometry.ground import GroundPlane
 from ..settings.schema import setting, settings_of, validate, values_of
 
 #: A depth image older or newer than the colour image by more than this is not used.
@@ -65,6 +73,11 @@ class PipelineConfig:
     use_depth: bool = setting(False, "Fuse a registered depth image into each person's "
                                      'distance (depth/image, 16UC1 mm or 32FC1 m).',
                               surfaces=('node',))
+    ground_window_s: float = setting(
+        30.0, "A stream's floor from the people (ground_from_people, with tracking) is fitted "
+              'to their footprints of this many seconds; it needs six or more, from two '
+              'people at least, spread across the floor.', low=1.0, high=3600.0,
+        runtime=True, unit='s')
 
     def __post_init__(self) -> None:
         """Reject a value outside its range with the setting's one message (ValueError)."""
@@ -128,6 +141,7 @@ class Pipeline:
         self._since_detection: Optional[int] = None
         self._detections = 0  # detection frames so far: which part of the search is next
         self._horizon: Optional[Horizon] = None  # the last frame's, for the far rows
+        self.people_floor = PeopleFloor(config.ground_window_s)
         self._last: Optional[tuple] = None  # (time, camera size)
         self._lock = threading.Lock()
         self._pending: Optional[Tuple[PipelineConfig, EstimatorConfig]] = None
@@ -164,6 +178,7 @@ class Pipeline:
         if pending is None:
             return
         config, self.estimator.config = pending
+        self.people_floor.window_s = config.ground_window_s
         restart = (config.tracking, config.detect_every, config.tracker) != \
             (self.config.tracking, self.config.detect_every, self.config.tracker)
         self.config = config
@@ -176,13 +191,20 @@ class Pipeline:
         self.tracker.reset()
         self._since_detection = None
         self._horizon = None
+        self.people_floor.reset()
 
     def add_depth(self, depth_m: np.ndarray, time_s: float) -> None:
         """Give the depth-fusion stage a registered depth image (with ``use_depth``)."""
         self.depth.add(depth_m, time_s)
 
-    def __call__(self, rgb: np.ndarray, camera: CameraModel, time_s: float) -> FrameResult:
-        """Return this frame's persons, with track ids and smoothed when tracking."""
+    def __call__(self, rgb: np.ndarray, camera: CameraModel, time_s: float,
+                 ground: Optional[GroundPlane] = None) -> FrameResult:
+        """
+        Return this frame's persons, with track ids and smoothed when tracking.
+
+        ``ground``: the floor the caller knows for this frame (the robot's TF); None: the
+        settings' camera pose, else the people's floor (see the module docstring).
+        """
         self._apply_pending()
         size = (camera.width, camera.height)
         if self._last is not None and (time_s < self._last[0] or size != self._last[1]):
@@ -193,9 +215,10 @@ class Pipeline:
                   self._since_detection + 1 >= self.config.detect_every or
                   self.tracker.lost_last_frame or len(seeds) == 0)
         count = self.config.search_frames
+        floor = stream_floor(self.estimator.config, ground, self.people_floor.plane)
         result = self.estimator(rgb, camera, seeds, seed_scores, detect=detect,
                                 search=Search((self._detections % count, count), self._horizon,
-                                              stream=True))
+                                              stream=True), ground=floor)
         self._detections += detect
         self._horizon = result.horizon
         timings = dict(result.timings_ms)
@@ -212,4 +235,13 @@ class Pipeline:
         start = time.perf_counter()
         persons = self.tracker.update(result.persons, time_s, appearances)
         timings['track'] = (time.perf_counter() - start) * 1e3
-        return replace(result, persons=persons, timings_ms=timings, detected=detect)
+        warnings = result.warnings
+        if self.estimator.config.ground_from_people:
+            start = time.perf_counter()
+            if self.people_floor.update(persons, size, time_s,
+                                        self.estimator.config.people_stature):
+                warnings += ("the people's feet no longer fit the floor fitted to them (did "
+                             'the camera move?): fitting it anew',)
+            timings['floor'] = (time.perf_counter() - start) * 1e3
+        return replace(result, persons=persons, timings_ms=timings, detected=detect,
+                       warnings=warnings)

@@ -1,6 +1,6 @@
 """What the estimator returns: one :class:`Person` per person and a :class:`FrameResult`."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Dict, Optional, Tuple
 
@@ -9,6 +9,7 @@ import numpy as np
 from .horizon import Horizon
 from ..geometry.camera import CameraModel
 from ..geometry.ground import GroundPlane
+from ..geometry.rigid import RigidTransform
 from ..models.joint_sets import BLAZEPOSE_33, JointSet
 
 
@@ -49,6 +50,9 @@ class Person:
     foot
         (3,) where the person stands: the floor under their lowest visible foot joint,
         metres, camera optical frame; None off the floor.
+    floor_scale
+        The factor the floor scaled the least-squares skeleton by (``joints_3d`` is that
+        many times the fit's, about the camera centre); 1 off the floor.
 
     """
 
@@ -65,11 +69,17 @@ class Person:
     on_ground: bool = False
     height_m: Optional[float] = None
     foot: Optional[np.ndarray] = None
+    floor_scale: float = 1.0
 
     @cached_property
     def root(self) -> np.ndarray:
         """Return the root: (3,) the hips' midpoint, metres, camera optical frame."""
         return self.joint_set.root_of(self.joints_3d)
+
+    def transformed(self, transform: RigidTransform) -> 'Person':
+        """Return the person with its 3D joints and foot point moved into another frame."""
+        return replace(self, joints_3d=transform.apply(self.joints_3d),
+                       foot=None if self.foot is None else transform.apply(self.foot))
 
     def to_json(self) -> dict:
         """Return the person as plain JSON values (floats rounded to 0.1 mm or 1e-4)."""

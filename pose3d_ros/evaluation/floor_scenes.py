@@ -11,13 +11,14 @@ building.jpg. Each person is a billboard: the cut-out stands upright on the floo
 soles, ``height_m`` tall, parallel to the image's x axis, and the camera's homography of
 that vertical plane warps it into the frame. So every pixel of a person, feet and head
 alike, is where the scene's geometry puts it: far people are small and high, and a
-pitched camera sees a near person's legs converge.
+pitched camera sees a near person's legs converge. People differ in stature
+(:data:`STATURES`: each cut-out is scaled to its person's), as a crowd does.
 
 Truth per person: the floor point under the middle of the soles (camera optical frame),
 the range along the floor from the point under the camera, and the stature.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import math
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Sequence, Tuple
@@ -47,6 +48,8 @@ CAMERAS = ((1.0, 0.0), (1.5, 5.0), (1.5, 15.0), (2.5, 10.0), (3.0, 25.0), (4.0, 
 DISTANCES = (2.0, 3.0, 4.5, 6.5, 9.0, 12.0, 16.0, 20.0, 25.0)
 #: At most this many people per scene, and they must show whole with this margin (pixels).
 PER_SCENE, MARGIN_PX = 6, 8
+#: The statures of a scene's people, in turn (metres): adults, 1.72 m on average.
+STATURES = (1.60, 1.76, 1.68, 1.84, 1.64, 1.80)
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,17 @@ class FloorCamera:
 
 @dataclass(frozen=True)
 class StandingPerson:
-    """One placed person: ``x`` m right and ``y`` m ahead on the floor, mirrored or not."""
+    """
+    One placed person: ``x`` m right and ``y`` m ahead on the floor, mirrored or not.
+
+    The cut-out is scaled to ``stature_m``.
+    """
 
     cutout: str
     x: float
     y: float
     mirrored: bool
+    stature_m: float
 
 
 @dataclass(frozen=True)
@@ -140,9 +148,9 @@ def _billboard(cutout: CutOut, person: StandingPerson, camera: FloorCamera
     """Return a cut-out's premultiplied (H, W, 3) colour and (H, W) matte in the frame."""
     if person.mirrored:
         cutout = cutout.mirrored()
-    metres = cutout.height_m / cutout.feet  # per cut-out pixel
+    metres = person.stature_m / cutout.feet  # per cut-out pixel
     pixels = camera.project(np.array([[person.x, person.y, 0.0],
-                                      [person.x, person.y, cutout.height_m]]))
+                                      [person.x, person.y, person.stature_m]]))
     shrink = min(1.0, float(np.linalg.norm(pixels[1] - pixels[0])) / cutout.feet)
     height, width = cutout.alpha.shape
     size = (max(2, round(width * shrink)), max(2, round(height * shrink)))
@@ -160,11 +168,11 @@ def _billboard(cutout: CutOut, person: StandingPerson, camera: FloorCamera
             cv2.warpPerspective(alpha, warp, SIZE, flags=cv2.INTER_LINEAR))
 
 
-def layout(camera: FloorCamera, stature: float) -> Tuple[StandingPerson, ...]:
+def layout(camera: FloorCamera) -> Tuple[StandingPerson, ...]:
     """
     Return a row of people for ``camera``, mirrored in turn.
 
-    Of the :data:`DISTANCES` where a person of ``stature`` shows whole, with
+    Of the :data:`DISTANCES` where the tallest of :data:`STATURES` shows whole, with
     :data:`MARGIN_PX` to spare, at most :data:`PER_SCENE` spread near to far; each stands
     in their own column of the image, near and far ones in turn from the edges inwards,
     so that few hide others.
@@ -178,7 +186,8 @@ def layout(camera: FloorCamera, stature: float) -> Tuple[StandingPerson, ...]:
         return (column * width - cx) / fx * depth
 
     def whole(distance: float) -> bool:
-        ends = camera.project(np.array([[0.0, distance, 0.0], [0.0, distance, stature]]))
+        ends = camera.project(np.array([[0.0, distance, 0.0],
+                                        [0.0, distance, max(STATURES)]]))
         return bool(ends[:, 1].min() >= MARGIN_PX and ends[:, 1].max() <= height - MARGIN_PX)
 
     fits = [distance for distance in DISTANCES if whole(distance)]
@@ -189,7 +198,7 @@ def layout(camera: FloorCamera, stature: float) -> Tuple[StandingPerson, ...]:
              for index in range(len(chosen))]  # 0, N-1, 1, N-2, ...
     return tuple(StandingPerson(STANDING[index % len(STANDING)],
                                 lateral(columns[order[index]], distance), distance,
-                                bool(index % 2))
+                                bool(index % 2), STATURES[index % len(STATURES)])
                  for index, distance in enumerate(chosen))
 
 
@@ -215,20 +224,76 @@ def build(name: str, camera: FloorCamera, persons: Sequence[StandingPerson],
     ground = np.array([[p.x, p.y, 0.0] for p in persons])
     return FloorScene(name, camera, rgb, tuple(persons), camera.to_camera(ground),
                       np.hypot(ground[:, 0], ground[:, 1]),
-                      np.array([cutouts[p.cutout].height_m for p in persons]), boxes)
+                      np.array([p.stature_m for p in persons]), boxes)
+
+
+def _materials(directory: Path, model_dir: Optional[PathLike], path: Path
+               ) -> Tuple[Dict[str, CutOut], np.ndarray, np.ndarray]:
+    """Return the standing cut-outs, and the floor and sky photographs."""
+    specs = load_specs(path)
+    wanted = type(specs)({name: specs.cutouts[name] for name in STANDING}, specs.backgrounds,
+                         specs.layouts)
+    cutouts = cut_outs(wanted, directory, load_segmenter(model_dir), load_labels(path))
+    return cutouts, read_rgb(directory / FLOOR_IMAGE), read_rgb(directory / SKY_IMAGE)
+
+
+def _camera(height_m: float, pitch_deg: float) -> FloorCamera:
+    return FloorCamera(height_m, pitch_deg, CameraModel.from_hfov(*SIZE, 60.0))
 
 
 def floor_scenes(directory: Path, model_dir: Optional[PathLike] = None,
                  cameras: Sequence[Tuple[float, float]] = CAMERAS,
                  path: Path = LABELS) -> Iterator[FloorScene]:
     """Build a scene per (height, pitch) of ``cameras`` from the photographs in ``directory``."""
-    specs = load_specs(path)
-    wanted = type(specs)({name: specs.cutouts[name] for name in STANDING}, specs.backgrounds,
-                         specs.layouts)
-    cutouts = cut_outs(wanted, directory, load_segmenter(model_dir), load_labels(path))
-    floor, sky = read_rgb(directory / FLOOR_IMAGE), read_rgb(directory / SKY_IMAGE)
-    stature = max(cutouts[name].height_m for name in STANDING)
+    cutouts, floor, sky = _materials(directory, model_dir, path)
     for height_m, pitch_deg in cameras:
-        camera = FloorCamera(height_m, pitch_deg, CameraModel.from_hfov(*SIZE, 60.0))
-        yield build(f'h{height_m:g}-p{pitch_deg:g}', camera, layout(camera, stature),
+        camera = _camera(height_m, pitch_deg)
+        yield build(f'h{height_m:g}-p{pitch_deg:g}', camera, layout(camera),
                     cutouts, floor, sky)
+
+
+#: Walks: a person sways across by this fraction of their distance (metres per metre) ...
+SWAY_ACROSS = 0.06
+#: ... and walks away by up to this fraction of it and back, ...
+WALK_AWAY = 0.15
+#: ... with these periods (seconds), each person at their own phase.
+SWAY_PERIOD_S, WALK_PERIOD_S = 6.0, 7.0
+
+
+def walked(person: StandingPerson, index: int, time_s: float) -> StandingPerson:
+    """
+    Return where ``person`` of a scene's layout has walked to at ``time_s``.
+
+    They sway across and walk away from their place and back (never nearer, so that whoever
+    showed whole still does), each person at a phase of their own.
+    """
+    phase = 2.0 * math.pi * index / PER_SCENE
+    across = SWAY_ACROSS * person.y * math.sin(2.0 * math.pi * time_s / SWAY_PERIOD_S + phase)
+    away = WALK_AWAY * person.y * (1.0 - math.cos(
+        2.0 * math.pi * time_s / WALK_PERIOD_S + phase)) / 2.0
+    return replace(person, x=person.x + across, y=person.y + away)
+
+
+@dataclass(frozen=True)
+class FloorWalk:
+    """A camera's scene as a clip: the frames (scenes) of its people walking, and their times."""
+
+    name: str
+    camera: FloorCamera
+    times: Tuple[float, ...]
+    frames: Tuple[FloorScene, ...]
+
+
+def floor_walks(directory: Path, seconds: float, fps: float,
+                model_dir: Optional[PathLike] = None,
+                cameras: Sequence[Tuple[float, float]] = CAMERAS,
+                path: Path = LABELS) -> Iterator[FloorWalk]:
+    """Build, per camera, ``seconds`` of its scene's people walking (:func:`walked`) at ``fps``."""
+    cutouts, floor, sky = _materials(directory, model_dir, path)
+    for height_m, pitch_deg in cameras:
+        camera = _camera(height_m, pitch_deg)
+        name, people = f'h{height_m:g}-p{pitch_deg:g}', layout(camera)
+        times = tuple(index / fps for index in range(round(seconds * fps)))
+        yield FloorWalk(name, camera, times, tuple(
+            build(name, camera, [walked(p, i, t) for i, p in enumerate(people)], cutouts,
+                  floor, sky) for t in times))

@@ -22,6 +22,8 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from .rigid import RigidTransform
+
 
 class GroundSource(enum.Enum):
     """Where a ground plane comes from."""
@@ -45,6 +47,8 @@ MIN_SPREAD_M = 0.25
 #: :func:`fit_ground`: with points that err along their rays, an inlier lies within this
 #: many of their sigmas of the plane.
 INLIER_SIGMAS = 2.5
+#: :func:`fit_ground`: no fit is surer than a plane this far (metres, RMS) from its points.
+MIN_RESIDUAL_M = 1e-3
 #: :func:`fit_ground`: random triples tried before the least-squares refit.
 RANSAC_TRIALS = 200
 
@@ -100,23 +104,19 @@ class GroundPlane:
         return cls(up, float(height_m), source, **uncertainty)
 
     @classmethod
-    def from_transform(cls, rotation: np.ndarray, translation: np.ndarray,
+    def from_transform(cls, ground_in_camera: RigidTransform,
                        source: GroundSource = GroundSource.TF,
                        **uncertainty: float) -> 'GroundPlane':
         """
         Return the z = 0 plane of a ground frame (REP 103: z up) given its camera-frame pose.
 
-        ``rotation`` (3, 3) and ``translation`` (3,) map ground-frame points into the
-        camera optical frame (``X_camera = rotation @ X_ground + translation``), as a TF
-        lookup of the ground frame in the camera's frame gives them. Raises ValueError when
-        the camera is not above that plane.
+        ``ground_in_camera`` maps ground-frame points into the camera optical frame, as a TF
+        lookup of the ground frame (source) in the camera's frame (target) gives it. Raises
+        ValueError when the camera is not above that plane.
         """
-        rotation = np.asarray(rotation, dtype=np.float64)
-        translation = np.asarray(translation, dtype=np.float64)
-        if rotation.shape != (3, 3) or translation.shape != (3,):
-            raise ValueError('a transform needs a (3, 3) rotation and a (3,) translation')
-        normal = rotation[:, 2] / np.linalg.norm(rotation[:, 2])
-        return cls(normal, float(-normal @ translation), source, **uncertainty)
+        normal = ground_in_camera.rotation[:, 2]
+        return cls(normal / np.linalg.norm(normal),
+                   float(-normal @ ground_in_camera.translation), source, **uncertainty)
 
     @property
     def pitch_rad(self) -> float:
@@ -245,7 +245,7 @@ def fit_ground(points: np.ndarray, seed: int = 0, relative_std: float = 0.0,
         if prior is not None:
             plane = _plane_near(points[inliers], *prior, max(
                 float(np.sqrt(np.mean((points[inliers] @ plane[:3] + plane[3]) ** 2))),
-                relative_std * abs(float(plane[3])), 1e-3))
+                relative_std * abs(float(plane[3])), MIN_RESIDUAL_M))
         inliers = np.abs(points @ plane[:3] + plane[3]) <= tolerance(plane[3])
     if inliers.sum() < MIN_INLIERS or (prior is None and spread[1] < MIN_SPREAD_M):
         return None
@@ -256,7 +256,7 @@ def fit_ground(points: np.ndarray, seed: int = 0, relative_std: float = 0.0,
     count = int(inliers.sum())
     fitted = points[inliers]
     residual = max(float(np.sqrt(np.mean((fitted @ plane[:3] + plane[3]) ** 2))),
-                   relative_std * float(plane[3]))
+                   relative_std * float(plane[3]), MIN_RESIDUAL_M)
     # The tilt is known to about the residual over the points' spread across the plane
     # (and the prior's sigma); the height, to the residual over the points' count, plus
     # the tilt times the lever from the camera's foot to the points' centre.

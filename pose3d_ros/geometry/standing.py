@@ -31,7 +31,7 @@ Nothing here imports rclpy; shapes: N persons, J joints of a :class:`~..models.j
 JointSet`, metres, camera optical frame (x right, y down, z forward).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import math
 from typing import Dict, Optional, Tuple
 
@@ -68,6 +68,9 @@ STATURE_MARKS: Dict[str, Tuple[Tuple[str, ...], float]] = {
     'h36m18': (('head',), 0.97),
     'muco21': (('head_top',), 1.0),
 }
+#: Adults' statures spread this much about their mean, a fraction, one sigma (men and women
+#: together: about 0.095 m about 1.70 m).
+STATURE_STD = 0.056
 #: The standing people's mean body axis (hips to shoulders) is this far from the floor's
 #: normal, one sigma (degrees): people lean, and the network's 3D pose tilts with the
 #: view, alike for everyone in it, so the mean is no surer than one person's.
@@ -231,52 +234,161 @@ def place_on_floor(joints: np.ndarray, keypoints: np.ndarray, visibility: np.nda
     return OnFloor(placed, on_ground, height, feet, scale, floor)
 
 
-def statures(joints: np.ndarray, feet: np.ndarray, joint_set: JointSet,
-             plane: GroundPlane) -> np.ndarray:
-    """
-    Return (N,) the statures of people standing at ``feet`` (N, 3) on ``plane``, metres.
-
-    Single-view metrology: the head marks (:data:`STATURE_MARKS`) of the (N, J, 3)
-    skeletons give a ray from the camera; the mark's height is where the upright line
-    through the person's foot point, ``feet + t · n``, passes closest to that ray, and the
-    stature that height over where the marks sit on a body. Only the marks' directions
-    count, not the skeleton's size or tilt.
-    """
+def head_marks(joints: np.ndarray, joint_set: JointSet) -> Tuple[np.ndarray, float]:
+    """Return (N, 3) the head marks of (N, J, 3) skeletons and where they sit on a body."""
     names, fraction = STATURE_MARKS[joint_set.name]
-    marks = np.asarray(joints)[:, [joint_set.index(name) for name in names]].mean(axis=1)
-    rays = _unit(marks)
+    marks = np.asarray(joints, dtype=np.float64)[
+        :, [joint_set.index(name) for name in names]].mean(axis=1)
+    return marks, fraction
+
+
+def mark_heights(marks: np.ndarray, feet: np.ndarray, plane: GroundPlane) -> np.ndarray:
+    """
+    Return (N,) how high over ``plane`` head marks stand above the foot points ``feet``.
+
+    Single-view metrology: the mark's ray from the camera passes the upright line through
+    the person's foot point, ``feet + t · n``, closest at the height t; only the marks'
+    directions count, not where along their rays they lie.
+    """
+    rays = _unit(np.asarray(marks, dtype=np.float64))
     feet = np.asarray(feet, dtype=np.float64)
     # Minimise |feet + t n - s r|^2: t - c s = -feet . n, -c t + s = feet . r, c = n . r.
     cosine = rays @ plane.normal
     along_up, along_ray = -(feet @ plane.normal), (feet * rays).sum(-1)
     with np.errstate(divide='ignore', invalid='ignore'):
-        height = (along_up + cosine * along_ray) / (1.0 - cosine ** 2)
-    return height / fraction
+        return (along_up + cosine * along_ray) / (1.0 - cosine ** 2)
 
 
-def floor_from_people(joints: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray,
-                      image_size: Tuple[int, int], joint_set: JointSet,
-                      seed: int = 0) -> Optional[Tuple[GroundPlane, np.ndarray]]:
+def statures(joints: np.ndarray, feet: np.ndarray, joint_set: JointSet,
+             plane: GroundPlane) -> np.ndarray:
     """
-    Fit the floor to the soles of the standing persons among N fitted skeletons.
+    Return (N,) the statures of people standing at ``feet`` (N, 3) on ``plane``, metres.
 
-    Their up is their own axis (:func:`standing` without a floor). The fit is
-    :func:`~.ground.fit_ground` with the points' error along their rays
-    (:data:`FIT_SCALE_STD` of their distance) and their mean axis as a weak prior on the
-    normal (:data:`AXIS_STD_DEG`), which settles the tilt a row of feet leaves open.
-    Returns the plane and (N,) who supports it, or None (fewer than three standing
-    persons with a foot in view, or a fit that fails).
+    The height of the head marks (:data:`STATURE_MARKS`) of the (N, J, 3) skeletons over
+    the foot points (:func:`mark_heights`), over where those marks sit on a body. Only the
+    marks' directions count, not the skeleton's size or tilt.
+    """
+    marks, fraction = head_marks(joints, joint_set)
+    return mark_heights(marks, feet, plane) / fraction
+
+
+@dataclass(frozen=True)
+class Soles:
+    """
+    N people's soles as their least-squares placement has them, for a floor to be fitted to.
+
+    ``points`` (N, 3) the sole under each standing person's lowest visible foot joint (NaN
+    for who does not stand or shows no foot); ``axes`` (N, 3) their unit body axes (hips
+    to shoulders); ``marks`` (N, 3) their head marks and ``mark_fraction`` where those sit
+    on a body (:func:`head_marks`). Metres, camera optical frame.
+    """
+
+    points: np.ndarray
+    axes: np.ndarray
+    marks: np.ndarray
+    mark_fraction: float
+
+    def __getitem__(self, rows: np.ndarray) -> 'Soles':
+        """Return the soles of the selected people."""
+        return Soles(self.points[rows], self.axes[rows], self.marks[rows], self.mark_fraction)
+
+    @staticmethod
+    def joined(first: 'Soles', second: 'Soles') -> 'Soles':
+        """Return the soles of both, first's first."""
+        return Soles(*(np.concatenate([getattr(first, name), getattr(second, name)])
+                       for name in ('points', 'axes', 'marks')), second.mark_fraction)
+
+
+def standing_soles(joints: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray,
+                   image_size: Tuple[int, int], joint_set: JointSet) -> Soles:
+    """
+    Return the :class:`Soles` of N fitted skeletons.
+
+    ``joints`` (N, J, 3) the least-squares placement, ``keypoints`` (N, J, 2),
+    ``visibility`` (N, J). Each person's up is their own axis, hips to shoulders
+    (:func:`standing` without a floor).
     """
     joints = np.asarray(joints, dtype=np.float64)
     visible = visible_joints(keypoints, visibility, *image_size)
     upright = standing(joints, joint_set)
     hips = joint_set.root_of(joints)
-    axis = _unit(joints[:, list(joint_set.shoulders)].mean(axis=1) - hips)
-    _, points = soles(joints, visible, joint_set, axis)
+    axes = _unit(joints[:, list(joint_set.shoulders)].mean(axis=1) - hips)
+    _, points = soles(joints, visible, joint_set, axes)
     points[~upright] = np.nan
-    supported = np.isfinite(points).all(axis=1)
+    return Soles(points, axes, *head_marks(joints, joint_set))
+
+
+def scaled_by_statures(plane: GroundPlane, soles: Soles, people: np.ndarray,
+                       stature_m: float) -> GroundPlane:
+    """
+    Return a floor fitted to people's soles with its height weighed with their statures'.
+
+    The fit's height rests on the skeletons' metric size, shared by all of them. Their
+    statures on that floor (single-view metrology, rays only) scale with its height: the
+    height at which their median stature (the median over ``people``, (N,) who each sole
+    belongs to, of each one's median) is ``stature_m`` is a second estimate, good to
+    :data:`STATURE_STD` over the square root of how many people. The two are fused by
+    inverse variance in log scale, the fit's spread its own relative height uncertainty.
+    ``soles`` are those that fit the plane. ``stature_m`` 0: the plane as it is.
+    """
+    if stature_m <= 0.0 or not len(soles.points):
+        return plane
+    feet = plane.meet(soles.points)
+    heights = mark_heights(soles.marks, feet, plane) / soles.mark_fraction
+    own = [np.nanmedian(heights[people == person]) for person in np.unique(people)]
+    measured = float(np.nanmedian(own)) if np.isfinite(own).any() else math.nan
+    if not math.isfinite(measured) or measured <= 0.0:
+        return plane
+    count = int(np.isfinite(own).sum())
+    fit_std = max(plane.height_std_m / plane.height_m, 1e-6)
+    stature_std = STATURE_STD / math.sqrt(count)
+    weight = fit_std ** 2 / (fit_std ** 2 + stature_std ** 2)
+    scale = (stature_m / measured) ** weight
+    fused_std = 1.0 / math.sqrt(1.0 / fit_std ** 2 + 1.0 / stature_std ** 2)
+    return GroundPlane(plane.normal, plane.height_m * scale, plane.source,
+                       normal_std_rad=plane.normal_std_rad,
+                       height_std_m=fused_std * plane.height_m * scale, inliers=plane.inliers)
+
+
+def fit_to_soles(soles: Soles, stature_m: float, people: Optional[np.ndarray] = None,
+                 seed: int = 0) -> Optional[Tuple[GroundPlane, np.ndarray]]:
+    """
+    Fit the floor to N standing people's :class:`Soles`, scaled by their statures.
+
+    :func:`~.ground.fit_ground` with the points' error along their rays
+    (:data:`FIT_SCALE_STD` of their distance) and the mean axis of those with a sole as
+    a weak prior on the normal (:data:`AXIS_STD_DEG`), which settles the tilt a row of
+    feet leaves open; then its height weighed with the inliers' statures
+    (:func:`scaled_by_statures`). ``people`` (N,) says who each sole is (default: each
+    their own): one person's soles share their skeleton's size error, so the fit's height
+    is known as well as from as many points as there are people. Rows with a NaN sole are
+    left out. Returns the plane and (N,) who supports it, or None (fewer than three soles,
+    or a fit that fails).
+    """
+    supported = np.isfinite(soles.points).all(axis=1)
     if supported.sum() < 3:
         return None
-    mean_axis = _unit(axis[supported].mean(axis=0))
-    return fit_ground(points, seed=seed, relative_std=FIT_SCALE_STD, up=mean_axis,
-                      up_std_rad=math.radians(AXIS_STD_DEG))
+    mean_axis = _unit(soles.axes[supported].mean(axis=0))
+    fitted = fit_ground(soles.points, seed=seed, relative_std=FIT_SCALE_STD, up=mean_axis,
+                        up_std_rad=math.radians(AXIS_STD_DEG))
+    if fitted is None:
+        return None
+    plane, inliers = fitted
+    people = np.arange(len(soles.points)) if people is None else np.asarray(people)
+    shared = math.sqrt(inliers.sum() / len(np.unique(people[inliers])))
+    plane = replace(plane, height_std_m=plane.height_std_m * shared)
+    return scaled_by_statures(plane, soles[inliers], people[inliers], stature_m), inliers
+
+
+def floor_from_people(joints: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray,
+                      image_size: Tuple[int, int], joint_set: JointSet, stature_m: float,
+                      seed: int = 0) -> Optional[Tuple[GroundPlane, np.ndarray]]:
+    """
+    Fit the floor to the soles of the standing persons among N fitted skeletons.
+
+    :func:`fit_to_soles` of :func:`standing_soles`, each person their own. Returns the
+    plane and (N,) who supports it, or None (fewer than three standing persons with a foot
+    in view, or a fit that fails).
+    """
+    return fit_to_soles(standing_soles(joints, keypoints, visibility, image_size, joint_set),
+                        stature_m, seed=seed)

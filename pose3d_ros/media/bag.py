@@ -22,7 +22,7 @@ from ..estimation.result import FrameResult
 from ..geometry.camera import CameraModel, DEFAULT_HFOV_DEG
 from ..node import messages
 from ..node.config import NodeConfig
-from ..node.outputs import OutputStyle, RECORDED
+from ..node.outputs import OutputStyle, RECORDED, Scene
 
 IMAGE_TYPES = {'sensor_msgs/msg/Image': Image,
                'sensor_msgs/msg/CompressedImage': CompressedImage}
@@ -105,7 +105,7 @@ class BagWriter:
         """Write the recorded outputs of one frame (markers, poses, joints, skeletons)."""
         stamp_ns = header.stamp.sec * 1_000_000_000 + header.stamp.nanosec
         for output in RECORDED:
-            message = output.build(header, None, result.persons, self.style, result.ground)
+            message = output.build(header, None, Scene.of(result), self.style)
             self.writer.write(self.connections[output.name], stamp_ns,
                               serialize_message(message))
 

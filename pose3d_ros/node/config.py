@@ -15,6 +15,10 @@ from ..models.blazepose import VISIBILITY_THRESHOLD
 from ..settings.schema import setting, settings_of, validate
 
 NODE = ('node',)
+#: A TF frame id: letters, digits and ``_ . / -``, not starting with a slash (tf2 refuses
+#: those); empty for none.
+FRAME_PATTERN = r'([A-Za-z0-9_.-][A-Za-z0-9_./-]*)?'
+FRAME_TEXT = 'empty, or a TF frame id (letters, digits, _ . / -; no leading slash)'
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,23 @@ class NodeConfig:
                           '(before the first one when require_camera_info is false, or when '
                           'its K is zero); distances are then approximate.', low=1.0,
         high=179.0, runtime=True, surfaces=NODE, unit='deg')
-    frame_id: str = setting('', "Frame of the outputs; empty: the image's frame_id (or the "
+    frame_id: str = setting('', "The camera's optical frame, which the outputs are in unless "
+                                "target_frame is set; empty: the image's frame_id (or the "
                                 "CameraInfo's when the image has none).", runtime=True,
                             surfaces=NODE)
+    ground_frame: str = setting(
+        '', 'A frame whose z = 0 plane is the floor (e.g. base_footprint): looked up in TF '
+            "from the image's frame at the image stamp, it gives the floor standing people "
+            'are placed on, before the camera pose parameters and the people; needs tf2_ros. '
+            'Empty: none.', pattern=FRAME_PATTERN, pattern_text=FRAME_TEXT, surfaces=NODE)
+    target_frame: str = setting(
+        '', 'Publish markers, poses, joints and skeletons in this frame (e.g. base_link or '
+            'odom), transformed through TF at the image stamp; a frame TF cannot give is '
+            "skipped. Needs tf2_ros. Empty: the image's frame.", pattern=FRAME_PATTERN,
+        pattern_text=FRAME_TEXT, surfaces=NODE)
+    tf_timeout: float = setting(
+        0.05, 'How long a TF lookup (ground_frame, target_frame) may wait for transforms at '
+              'the image stamp.', low=0.0, high=5.0, runtime=True, surfaces=NODE, unit='s')
     marker_lifetime: float = setting(0.5, 'Marker lifetime (0: until replaced).', low=0.0,
                                      high=60.0, runtime=True, surfaces=NODE, unit='s')
     marker_scale: float = setting(0.05, 'Joint sphere diameter; bones are half as thick.',

@@ -101,6 +101,8 @@ def _point(xyz: Sequence[float]) -> Point:
 
 #: The floor grid: 1 m squares, this many metres to either side and ahead of the camera.
 FLOOR_GRID_HALF_WIDTH_M, FLOOR_GRID_LENGTH_M = 5, 15
+#: A person's label floats this far above their head (metres).
+LABEL_ABOVE_HEAD_M = 0.25
 #: The floor grid's colour (grey, half transparent).
 FLOOR_COLOUR = ColorRGBA(r=0.6, g=0.6, b=0.6, a=0.5)
 
@@ -142,17 +144,18 @@ def floor_values(ground: Optional[GroundPlane], on_floor: int) -> dict:
 
 
 def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s: float,
-            min_visibility: float, ground: Optional[GroundPlane] = None) -> MarkerArray:
+            min_visibility: float, floor_lines: Optional[np.ndarray] = None) -> MarkerArray:
     """
     Build the skeleton markers: a DELETEALL, then per person joints, bones and a label.
 
     Marker ids are person ids (namespaces ``joints``, ``bones``, ``labels``); joints below
     ``min_visibility`` and bones touching them are left out. ``scale`` is the joint sphere
     diameter in metres (bones are half as thick). Markers keep their default pose, the
-    identity (a ROS 2 Quaternion defaults to w = 1), except the label's position. With a
-    ``ground``, the floor is drawn as a grid (namespace ``floor``, id 0, :func:`floor_grid`)
-    and each person on it by their foot point (namespace ``feet``, their id), a disc on
-    the floor of twice the joint size.
+    identity (a ROS 2 Quaternion defaults to w = 1), except the label's, 0.25 m above the
+    head along the body (mid-hip to head), in whatever frame the joints are. With
+    ``floor_lines`` (2L, 3), the ends of the floor grid's segments in the header's frame
+    (:func:`floor_grid`), the floor is drawn (namespace ``floor``, id 0), and each person on
+    it by their foot point (namespace ``feet``, their id), a sphere of twice the joint size.
     """
     lifetime = Duration(sec=int(lifetime_s), nanosec=int((lifetime_s % 1.0) * 1e9))
     array = MarkerArray(markers=[Marker(header=header, action=Marker.DELETEALL)])
@@ -171,7 +174,9 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
         bones.points = [points[j] for j in edges[shown[edges].all(axis=1)].ravel()]
         text = Marker(ns='labels', type=Marker.TEXT_VIEW_FACING, **common)
         head = person.joints_3d[person.joint_set.head]
-        text.pose.position = _point(head - [0.0, 0.25, 0.0])
+        up = head - person.root
+        text.pose.position = _point(head + LABEL_ABOVE_HEAD_M * up / max(
+            float(np.linalg.norm(up)), 1e-9))
         text.scale.z = scale * 4.0
         text.text = label(person, index)
         array.markers += [joints, bones, text]
@@ -180,11 +185,11 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
             foot.scale.x = foot.scale.y = foot.scale.z = 2.0 * scale
             foot.points = _points(person.foot[None])
             array.markers.append(foot)
-    if ground is not None:
+    if floor_lines is not None:
         grid = Marker(header=header, ns='floor', id=0, type=Marker.LINE_LIST,
                       action=Marker.ADD, lifetime=lifetime, color=FLOOR_COLOUR)
         grid.scale.x = scale / 4.0
-        grid.points = _points(floor_grid(ground))
+        grid.points = _points(floor_lines)
         array.markers.append(grid)
     return array
 

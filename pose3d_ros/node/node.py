@@ -3,9 +3,11 @@
 
 Subscribes ``image`` (or ``image/compressed``), ``camera_info`` and optionally
 ``depth/image``; publishes ``~/markers``, ``~/poses``, ``~/joints``, ``~/skeletons``,
-``~/debug_image`` and ``/diagnostics``, all with the input image's header. Models load on
-configure; subscriptions exist only while active. A worker thread processes the newest
-frame; frames that arrive while it is busy replace each other and count as dropped.
+``~/debug_image`` and ``/diagnostics``, all with the input image's stamp, in the image's
+frame or ``target_frame`` (through TF, as the floor of ``ground_frame``:
+:mod:`.transforms`). Models load on configure; subscriptions exist only while active. A
+worker thread processes the newest frame; frames that arrive while it is busy replace each
+other and count as dropped.
 """
 
 from collections import deque
@@ -30,12 +32,16 @@ from std_msgs.msg import Header
 from . import messages
 from .config import NODE_SETTINGS, NodeConfig
 from .image_decoding import decode_depth
-from .outputs import OUTPUTS, OutputStyle
+from .outputs import OUTPUTS, OutputStyle, Scene
 from .parameters import BY_NAME, descriptor, node_config, ros_default
+from .transforms import TransformLookup, TransformUnavailable
 from ..estimation.estimator import PoseEstimator, release_cached_memory
+from ..estimation.grounding import tf_floor
 from ..estimation.pipeline import Pipeline
 from ..estimation.result import FrameResult
 from ..geometry.camera import CameraModel
+from ..geometry.ground import GroundPlane
+from ..geometry.rigid import RigidTransform
 from ..models.store import ModelFileError
 
 #: Seconds between repeats of the same warning or error.
@@ -97,6 +103,7 @@ class Pose3dNode(LifecycleNode):
         self.camera_frame = ''
         self._outputs: dict = {}
         self._inputs: list = []
+        self._tf: Optional[TransformLookup] = None  # while configured, when a frame needs it
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._pending: Optional[tuple] = None  # (message, receive monotonic time)
@@ -172,6 +179,8 @@ class Pose3dNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         try:
             self.config = node_config(values)
+            if not self._listen_to_tf():
+                return TransitionCallbackReturn.FAILURE
             estimator = self._compute.submit(PoseEstimator, self.config.estimator).result()
             self._compute.submit(estimator.warm_up).result()
         except (ModelFileError, ValueError, OSError) as exc:
@@ -185,6 +194,23 @@ class Pose3dNode(LifecycleNode):
         self._outputs['diagnostics'] = self.create_lifecycle_publisher(
             DiagnosticArray, '/diagnostics', 10)
         return super().on_configure(state)
+
+    def _listen_to_tf(self) -> bool:
+        """Start the TF listener when a frame setting needs it; False: configure must fail."""
+        ground_frame, target_frame = self.config.ground_frame, self.config.target_frame
+        if not (ground_frame or target_frame):
+            return True
+        try:
+            self._tf = TransformLookup(self)
+        except ValueError as exc:
+            if target_frame:
+                self.get_logger().error(f'target_frame {target_frame!r} needs TF: {exc}; leave '
+                                        "target_frame empty to publish in the image's frame")
+                return False
+            self.get_logger().warning(f'ground_frame {ground_frame!r} needs TF: {exc}; the '
+                                      'floor comes from the camera pose parameters, else the '
+                                      "people's feet")
+        return True
 
     @_logged
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -262,24 +288,28 @@ class Pose3dNode(LifecycleNode):
         for publisher in self._outputs.values():
             self.destroy_lifecycle_publisher(publisher)
         self._outputs = {}
+        if self._tf is not None:
+            self._tf.close()
+            self._tf = None
         self.pipeline = None
         release_cached_memory()
 
     # ---------------------------------------------------------------- inputs
-    def _should_log(self, text: str) -> bool:
-        """Return True at most once per THROTTLE_S seconds for each distinct text."""
+    def _should_log(self, key: str) -> bool:
+        """Return True at most once per THROTTLE_S seconds for each distinct key."""
         now = time.monotonic()
-        if now - self._last_log.get(text, -THROTTLE_S) < THROTTLE_S:
+        if now - self._last_log.get(key, -THROTTLE_S) < THROTTLE_S:
             return False
         if len(self._last_log) > 256:  # bounded: texts may contain varying sizes
             self._last_log.clear()
-        self._last_log[text] = now
+        self._last_log[key] = now
         return True
 
     # rclpy requires one severity per logging call site: one method per severity.
-    def _warn(self, text: str) -> None:
+    def _warn(self, text: str, key: Optional[str] = None) -> None:
+        """Log a warning at most once per THROTTLE_S for its ``key`` (default: the text)."""
         self._last_problem = (time.monotonic(), text)
-        if self._should_log(text):
+        if self._should_log(key or text):
             self.get_logger().warning(text)
 
     def _error(self, text: str) -> None:
@@ -364,28 +394,65 @@ class Pose3dNode(LifecycleNode):
         camera, pipeline = self._frame_camera(width, height), self.pipeline
         if camera is None or pipeline is None:
             return
-        result = pipeline(rgb, camera, _seconds(message.header.stamp))
-        for warning in result.warnings:
-            self._warn(warning)
         header = message.header
         header.frame_id = self.config.frame_id or header.frame_id or self.camera_frame
-        self._publish(header, rgb, result)
+        to_target = None
+        if self.config.target_frame:
+            to_target = self._transform('target_frame', self.config.target_frame,
+                                        header.frame_id, header.stamp, 'frame skipped')
+            if to_target is None:
+                return
+        result = pipeline(rgb, camera, _seconds(header.stamp), self._tf_floor(header))
+        for warning in result.warnings:
+            self._warn(warning)
+        self._publish(header, rgb, result, to_target)
         self.processed_rate.tick()
         self.last_timings = result.timings_ms
         self.last_floor = (result.ground, sum(p.on_ground for p in result.persons))
         self.last_latency_ms = (time.monotonic() - received) * 1e3
 
-    def _publish(self, header: Any, rgb: Any, result: FrameResult) -> None:
+    def _transform(self, setting: str, target: str, source: str, stamp: Any,
+                   otherwise: str) -> Optional[RigidTransform]:
+        """Return TF's ``source`` -> ``target`` at ``stamp``, or None with a throttled warning."""
+        if self._tf is None:  # ground_frame without tf2_ros: said once at configure
+            return None
+        try:
+            return self._tf.lookup(target, source, stamp, self.config.tf_timeout)
+        except TransformUnavailable as exc:
+            self._warn(f'{setting}: no transform from {source!r} to {target!r} at the image '
+                       f'stamp ({exc}); {otherwise}', key=f'{setting} {source} {target}')
+            return None
+
+    def _tf_floor(self, header: Any) -> Optional[GroundPlane]:
+        """Return the floor of ``ground_frame`` at the image's stamp, or None (fall back)."""
+        ground_frame = self.config.ground_frame
+        if not ground_frame:
+            return None
+        otherwise = ("the floor falls back to the camera pose parameters, else the people's "
+                     'feet')
+        ground = self._transform('ground_frame', header.frame_id, ground_frame, header.stamp,
+                                 otherwise)
+        try:
+            return None if ground is None else tf_floor(self.config.estimator, ground)
+        except ValueError as exc:  # the camera is not above that plane
+            self._warn(f'ground_frame {ground_frame!r}: {exc}; {otherwise}')
+            return None
+
+    def _publish(self, header: Any, rgb: Any, result: FrameResult,
+                 to_target: Optional[RigidTransform]) -> None:
         publishers = self._outputs
         if not publishers or not self.context.ok():  # cleaned up, or Ctrl-C in progress
             return
         # Each output is built only when somebody subscribes to it: building the messages
         # in Python costs about 1 ms per person (docs/performance.md).
         style = OutputStyle.of(self.config)
+        scene = Scene.of(result, to_target)
+        spatial = header if to_target is None else Header(stamp=header.stamp,
+                                                          frame_id=self.config.target_frame)
         for output in OUTPUTS:
             if publishers[output.name].get_subscription_count() > 0:
-                publishers[output.name].publish(
-                    output.build(header, rgb, result.persons, style, result.ground))
+                publishers[output.name].publish(output.build(
+                    spatial if output.spatial else header, rgb, scene, style))
 
     def _publish_diagnostics(self) -> None:
         publisher = self._outputs.get('diagnostics')

@@ -3,8 +3,9 @@ The node's per-frame outputs, in one registry: topic name, message type, builder
 
 The node creates its publishers from :data:`OUTPUTS`, the bag writer writes the
 :data:`RECORDED` ones, the DDS client subscribes to them, and ``bench/where_time_goes.py``
-times every builder. The look of a person (colour, label) is :mod:`pose3d_ros.style`'s,
-shared with the pictures.
+times every builder. Each builder draws a frame's :class:`Scene`: its persons and floor in
+the outputs' frame (the camera's, or ``target_frame``'s). The look of a person (colour,
+label) is :mod:`pose3d_ros.style`'s, shared with the pictures.
 """
 
 from dataclasses import dataclass
@@ -18,8 +19,8 @@ from visualization_msgs.msg import MarkerArray
 
 from . import messages
 from .config import NodeConfig
-from ..estimation.result import Person
-from ..geometry.ground import GroundPlane
+from ..estimation.result import FrameResult, Person
+from ..geometry.rigid import RigidTransform
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,30 @@ class OutputStyle:
                            config.min_joint_visibility)
 
 
-#: A builder: (input header, RGB image or None, persons, style, the frame's floor or None)
-#: -> message.
-Builder = Callable[[Header, Optional[np.ndarray], Sequence[Person], OutputStyle,
-                    Optional[GroundPlane]], Any]
+@dataclass(frozen=True)
+class Scene:
+    """
+    What a frame's outputs show, in their frame: the persons and the floor grid.
+
+    ``floor_lines`` (2L, 3): the ends of the floor grid's segments
+    (:func:`~.messages.floor_grid`), metres; None without a floor.
+    """
+
+    persons: Sequence[Person]
+    floor_lines: Optional[np.ndarray] = None
+
+    @staticmethod
+    def of(result: FrameResult, to_frame: Optional[RigidTransform] = None) -> 'Scene':
+        """Return ``result``'s scene, moved by ``to_frame`` from the camera frame if given."""
+        lines = None if result.ground is None else messages.floor_grid(result.ground)
+        if to_frame is None:
+            return Scene(result.persons, lines)
+        return Scene([person.transformed(to_frame) for person in result.persons],
+                     None if lines is None else to_frame.apply(lines))
+
+
+#: A builder: (input header, RGB image or None, the frame's scene, style) -> message.
+Builder = Callable[[Header, Optional[np.ndarray], Scene, OutputStyle], Any]
 
 
 @dataclass(frozen=True)
@@ -49,7 +70,9 @@ class Output:
     One per-frame output: ``~/<name>``, its message type, how it is built, its QoS depth.
 
     ``recorded``: written into bags by ``pose3d-estimate --output-bag`` and awaited by the
-    DDS client (the debug image is neither: it repeats the input).
+    DDS client (the debug image is neither: it repeats the input). ``spatial``: it holds
+    3D points, in the outputs' frame (``target_frame`` when set); the debug image is an
+    image of the camera, in the camera's frame.
     """
 
     name: str
@@ -57,6 +80,7 @@ class Output:
     build: Builder
     depth: int
     recorded: bool = True
+    spatial: bool = True
 
     @property
     def type_name(self) -> str:
@@ -65,18 +89,18 @@ class Output:
 
 
 OUTPUTS: Tuple[Output, ...] = (
-    Output('markers', MarkerArray, lambda header, rgb, persons, style, ground: messages.markers(
-        header, persons, style.marker_scale, style.marker_lifetime_s, style.min_visibility,
-        ground), depth=1),
-    Output('poses', PoseArray, lambda header, rgb, persons, style, ground:
-           messages.root_poses(header, persons), depth=10),
-    Output('joints', PoseArray, lambda header, rgb, persons, style, ground:
-           messages.joint_poses(header, persons), depth=10),
-    Output('skeletons', PointCloud2, lambda header, rgb, persons, style, ground:
-           messages.skeleton_cloud(header, persons), depth=10),
-    Output('debug_image', Image, lambda header, rgb, persons, style, ground:
-           messages.debug_image(header, rgb, persons, style.min_visibility), depth=1,
-           recorded=False),
+    Output('markers', MarkerArray, lambda header, rgb, scene, style: messages.markers(
+        header, scene.persons, style.marker_scale, style.marker_lifetime_s, style.min_visibility,
+        scene.floor_lines), depth=1),
+    Output('poses', PoseArray, lambda header, rgb, scene, style:
+           messages.root_poses(header, scene.persons), depth=10),
+    Output('joints', PoseArray, lambda header, rgb, scene, style:
+           messages.joint_poses(header, scene.persons), depth=10),
+    Output('skeletons', PointCloud2, lambda header, rgb, scene, style:
+           messages.skeleton_cloud(header, scene.persons), depth=10),
+    Output('debug_image', Image, lambda header, rgb, scene, style:
+           messages.debug_image(header, rgb, scene.persons, style.min_visibility), depth=1,
+           recorded=False, spatial=False),
 )
 
 BY_NAME: Dict[str, Output] = {output.name: output for output in OUTPUTS}

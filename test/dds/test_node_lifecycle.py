@@ -143,7 +143,9 @@ def test_lifecycle_transitions(context: Context, model_dir: Path, sample_dir: Pa
     ('max_persons:=0', 'max_persons'),
     ('detector_grids:=[0]', 'detector_grids must be a non-empty list of distinct integers'),
     ('marker_scale:=large', 'marker_scale'),
-    ('pose_backend:=3dmppe', 'set rootnet_checkpoint to its path')])
+    ('pose_backend:=3dmppe', 'set rootnet_checkpoint to its path'),
+    ('ground_frame:=/base_footprint', 'ground_frame must be empty, or a TF frame id'),
+    ('target_frame:=base_link', "target_frame 'base_link' needs TF: tf2_ros cannot be imported")])
 def test_configure_fails_with_the_reason(context: Context, tmp_path: Path, argument: str,
                                          reason: str) -> None:
     arguments = ['-r', '__ns:=/broken', '-p', argument.format(tmp=tmp_path)]

@@ -89,12 +89,14 @@ def test_default_launch_starts_one_node_with_the_params_file(
 def test_launch_arguments_reach_the_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
     nodes = run_launch(monkeypatch, cameras='front, rear', device='cuda',
                        image_topic='color/image_raw', image_transport='compressed',
-                       pose_backend='lifting', rviz='true')
+                       pose_backend='lifting', target_frame='base_link', rviz='true')
     assert [n['namespace'] for n in nodes[:2]] == ['front', 'rear']
     for node in nodes[:2]:
         assert node['parameters'][1]['device'] == 'cuda'
         assert node['parameters'][1]['image_transport'] == 'compressed'
         assert node['parameters'][1]['pose_backend'] == 'lifting'
+        assert node['parameters'][1]['target_frame'] == 'base_link'
+        assert 'ground_frame' not in node['parameters'][1]  # empty: the params file's
         assert dict(node['remappings'])['image/compressed'] == 'color/image_raw/compressed'
     assert nodes[2]['executable'] == 'rviz2'
     assert Path(nodes[2]['arguments'][1]) == RVIZ_FILE

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 from pose3d_ros.geometry.ground import fit_ground, GroundPlane, GroundSource
+from pose3d_ros.geometry.rigid import RigidTransform
 import pytest
 
 
@@ -45,7 +46,7 @@ def camera_pose_in_ground(height_m: float, pitch_rad: float) -> tuple:
 
 def test_the_ground_frame_from_tf_is_the_floor_the_pose_describes() -> None:
     rotation, translation = camera_pose_in_ground(1.2, math.radians(20.0))
-    from_tf = GroundPlane.from_transform(rotation, translation)
+    from_tf = GroundPlane.from_transform(RigidTransform(rotation, translation))
     from_pose = GroundPlane.from_camera_pose(1.2, math.radians(20.0))
     assert from_tf.source is GroundSource.TF
     np.testing.assert_allclose(from_tf.normal, from_pose.normal, atol=1e-12)
@@ -53,7 +54,8 @@ def test_the_ground_frame_from_tf_is_the_floor_the_pose_describes() -> None:
     # The ground frame's origin, right under the camera, is on the floor.
     assert from_tf.heights(translation[None])[0] == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError, match='above the ground'):  # a camera under the floor
-        GroundPlane.from_transform(rotation, rotation @ np.array([0.0, 0.0, 1.2]))
+        GroundPlane.from_transform(RigidTransform(rotation,
+                                                  rotation @ np.array([0.0, 0.0, 1.2])))
 
 
 def test_planes_are_checked() -> None:

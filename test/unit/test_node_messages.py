@@ -5,17 +5,22 @@ import math
 
 from builtin_interfaces.msg import Time
 import numpy as np
-from pose3d_ros.estimation.result import Person
+from pose3d_ros.estimation.result import FrameResult, Person
+from pose3d_ros.evaluation.floor_scenes import FloorCamera
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.geometry.ground import GroundPlane
-from pose3d_ros.geometry.torso import matrix_to_quaternion, torso_quaternion
+from pose3d_ros.geometry.rigid import matrix_to_quaternion, RigidTransform
+from pose3d_ros.geometry.torso import torso_quaternion
 from pose3d_ros.models.blazepose import LANDMARK_NAMES, SKELETON_EDGES
 from pose3d_ros.node import messages
+from pose3d_ros.node.outputs import Scene
 import pytest
 from std_msgs.msg import Header
 from visualization_msgs.msg import Marker
 
 J = {name: i for i, name in enumerate(LANDMARK_NAMES)}
+#: A camera 1.5 m up, pitched 20 degrees: its rotation from a base frame to optical axes.
+FLOOR_CAMERA = FloorCamera(1.5, 20.0, CameraModel.from_hfov(64, 48, 60.0))
 HEADER = Header(stamp=Time(sec=42, nanosec=7), frame_id='camera_optical')
 
 
@@ -72,7 +77,8 @@ def test_the_floor_and_the_feet_on_it_are_drawn() -> None:
     standing = replace(upright_person(4), on_ground=True, height_m=1.7,
                        foot=np.array([0.0, 1.0, 3.0]))
     array = messages.markers(HEADER, [standing, upright_person(9, x=1.0)], scale=0.05,
-                             lifetime_s=0.5, min_visibility=0.5, ground=ground)
+                             lifetime_s=0.5, min_visibility=0.5,
+                             floor_lines=messages.floor_grid(ground))
     by_key = {(m.ns, m.id): m for m in array.markers[1:]}
     assert ('feet', 4) in by_key and ('feet', 9) not in by_key  # only who is on the floor
     assert [(p.x, p.y, p.z) for p in by_key['feet', 4].points] == [(0.0, 1.0, 3.0)]
@@ -112,8 +118,11 @@ def test_markers() -> None:
         pose = by_key[ns, 4].pose
         assert (pose.position.x, pose.position.y, pose.position.z) == (0.0, 0.0, 0.0)
         assert pose.orientation.w == 1.0
+    # The label floats above the head, along the body, whatever frame the joints are in.
     head = persons[0].joints_3d[J['nose']]
-    assert by_key['labels', 4].pose.position.y == pytest.approx(head[1] - 0.25)
+    up = (head - persons[0].root) / np.linalg.norm(head - persons[0].root)
+    label = by_key['labels', 4].pose.position
+    np.testing.assert_allclose([label.x, label.y, label.z], head + 0.25 * up, atol=1e-9)
     assert joints.lifetime.sec == 0 and joints.lifetime.nanosec == 500_000_000
     bones = by_key['bones', 4]
     hidden_edges = sum(J['left_ankle'] in edge for edge in SKELETON_EDGES)
@@ -198,3 +207,26 @@ def test_rectified_camera_uses_p_without_distortion() -> None:
     rectified = messages.camera_from_info(info, 60.0, rectified=True)
     assert not rectified.distorted
     assert rectified.intrinsics == pytest.approx((480.0, 481.0, 322.0, 238.0))
+
+
+def test_a_scene_in_a_target_frame_moves_persons_poses_and_floor() -> None:
+    ground = GroundPlane.from_camera_pose(1.5, math.radians(20.0))
+    person = replace(upright_person(4), on_ground=True, foot=np.array([0.0, 1.4, 3.0]))
+    result = FrameResult((64, 48), CameraModel.from_hfov(64, 48, 60.0), (person,),
+                         ground=ground)
+    # The optical frame in a floor frame (x right, y forward, z up), 1.5 m up, pitched.
+    to_base = RigidTransform(np.linalg.inv(FLOOR_CAMERA.rotation), [0.0, 0.0, 1.5])
+    scene = Scene.of(result, to_base)
+    np.testing.assert_allclose(scene.persons[0].joints_3d, to_base.apply(person.joints_3d))
+    np.testing.assert_allclose(scene.floor_lines[:, 2], 0.0, atol=1e-9)  # the floor: z = 0
+    assert scene.persons[0].foot[2] == pytest.approx(to_base.apply(person.foot)[2])
+    # The pose's orientation is the torso's in that frame: up is the base's z.
+    pose = messages.root_poses(HEADER, scene.persons).poses[0]
+    q = np.array([pose.orientation.x, pose.orientation.y, pose.orientation.z,
+                  pose.orientation.w])
+    np.testing.assert_allclose(rotate(q, np.array([0.0, 0.0, 1.0])),
+                               to_base.rotation @ [0.0, -1.0, 0.0], atol=1e-9)
+    plain = Scene.of(result)
+    assert plain.persons == (person,)
+    np.testing.assert_allclose(plain.floor_lines, messages.floor_grid(ground))
+    assert Scene.of(replace(result, ground=None), to_base).floor_lines is None

@@ -11,6 +11,7 @@ from pose3d_ros.estimation.proposals import Search
 from pose3d_ros.estimation.result import FrameResult, Person
 from pose3d_ros.estimation.tracking import TrackingConfig
 from pose3d_ros.geometry.camera import CameraModel
+from pose3d_ros.geometry.ground import GroundPlane, GroundSource
 from pose3d_ros.models.blazepose import LANDMARK_NAMES
 import pytest
 
@@ -39,9 +40,11 @@ class StandIn:
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel, seeds: Optional[np.ndarray],
                  seed_scores: Optional[np.ndarray], detect: bool = True,
-                 search: Search = Search()) -> FrameResult:
+                 search: Search = Search(), ground: Optional[GroundPlane] = None
+                 ) -> FrameResult:
         self.calls.append({'seeds': len(seeds), 'detect': detect, 'search': search.part,
-                           'horizon': search.horizon, 'stream': search.stream})
+                           'horizon': search.horizon, 'stream': search.stream,
+                           'ground': ground})
         return FrameResult((camera.width, camera.height), camera, (standing(),),
                            {'propose': 1.0}, horizon=Horizon(20.0 + len(self.calls), 0.5, 1))
 
@@ -113,3 +116,17 @@ def test_depth_stage_uses_the_nearest_depth_image_or_says_why_not() -> None:
     assert 2.0 < fused.persons[0].root[2] < 2.2  # the sensor (2 m + body depth) dominates
     np.testing.assert_allclose(fused.persons[0].joints_3d - fused.persons[0].root,
                                alone.persons[0].joints_3d - alone.persons[0].root, atol=1e-9)
+
+
+def test_the_floor_given_or_configured_reaches_the_estimator() -> None:
+    estimator = StandIn()
+    pipeline = Pipeline(estimator)
+    pipeline(frame(), CAMERA, 0.0)
+    assert estimator.calls[-1]['ground'] is None  # no TF, no camera pose, no people yet
+    from_tf = GroundPlane.from_camera_pose(1.2, 0.1, source=GroundSource.TF)
+    pipeline(frame(), CAMERA, 0.1, from_tf)
+    assert estimator.calls[-1]['ground'] is from_tf
+    pipeline.reconfigure(pipeline.config, replace(estimator.config, camera_height=2.5))
+    result = pipeline(frame(), CAMERA, 0.2)
+    assert estimator.calls[-1]['ground'].source is GroundSource.PARAMETERS
+    assert 'floor' in result.timings_ms  # the people's floor is kept up to date all the same

@@ -4,10 +4,11 @@ import math
 
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
-from pose3d_ros.estimation.grounding import configured_floor
+from pose3d_ros.estimation.grounding import configured_floor, stream_floor, tf_floor
 from pose3d_ros.evaluation.floor_scenes import FloorCamera
 from pose3d_ros.geometry.camera import CameraModel
-from pose3d_ros.geometry.ground import fit_ground, GroundSource
+from pose3d_ros.geometry.ground import fit_ground, GroundPlane, GroundSource
+from pose3d_ros.geometry.rigid import RigidTransform
 from pose3d_ros.geometry.standing import (CONTACT_HEIGHTS_M, CONTACT_PIXEL_STD,
                                           FIT_SCALE_STD, floor_from_people, floor_scale_std,
                                           place_on_floor, standing, STATURE_MARKS, statures)
@@ -119,17 +120,26 @@ def test_the_floor_from_people_placed_one_by_one() -> None:
     joints, pixels, visibility = placed(*people)
     errors = 1.0 + 0.02 * rng.standard_normal(len(spots))  # each fit's own scale error
     fitted, inliers = floor_from_people(joints * errors[:, None, None], pixels, visibility,
-                                        (1280, 960), BLAZEPOSE_33)
+                                        (1280, 960), BLAZEPOSE_33, 0.0)
     assert fitted.source is GroundSource.PEOPLE and inliers.all()
     angle = math.degrees(math.acos(min(1.0, fitted.normal @ CAMERA.ground.normal)))
     assert angle < 3.0
     assert fitted.height_m == pytest.approx(1.6, rel=0.08)
     # Three people in a row across the image leave the tilt about the row to their axes.
     row = placed(*[seen(body(), x, 8.0) for x in (-2.0, 0.0, 2.0)])
-    plane, _ = floor_from_people(*row, (1280, 960), BLAZEPOSE_33)
+    plane, _ = floor_from_people(*row, (1280, 960), BLAZEPOSE_33, 0.0)
     assert math.degrees(math.acos(min(1.0, plane.normal @ CAMERA.ground.normal))) < 3.0
     # Two are not enough.
-    assert floor_from_people(*placed(*people[:2]), (1280, 960), BLAZEPOSE_33) is None
+    assert floor_from_people(*placed(*people[:2]), (1280, 960), BLAZEPOSE_33, 0.0) is None
+    # Each person's stature on the fitted floor weighs in: 1.8 m people all placed 10 %
+    # too far give a floor 10 % too high by their skeletons, near the truth by their
+    # statures.
+    shared = floor_from_people(joints * 1.1, pixels, visibility, (1280, 960), BLAZEPOSE_33,
+                               0.0)[0]
+    weighed = floor_from_people(joints * 1.1, pixels, visibility, (1280, 960), BLAZEPOSE_33,
+                                1.8)[0]
+    assert shared.height_m == pytest.approx(1.76, rel=0.02)
+    assert weighed.height_m == pytest.approx(1.6, rel=0.03)
 
 
 def test_feet_placed_one_by_one_fit_with_their_error_along_the_rays() -> None:
@@ -152,3 +162,24 @@ def test_the_configured_floor_is_the_camera_pose_with_its_uncertainty() -> None:
     assert floor.height_std_m == 0.05
     with pytest.raises(ValueError, match='camera_pitch'):
         EstimatorConfig(camera_pitch=95.0)
+
+
+def test_a_stream_floor_is_tf_then_parameters_then_the_people() -> None:
+    from_tf = GroundPlane.from_camera_pose(1.2, 0.1, source=GroundSource.TF)
+    people = GroundPlane.from_camera_pose(1.4, 0.2, source=GroundSource.PEOPLE)
+    posed = EstimatorConfig(camera_height=2.0)
+    assert stream_floor(posed, from_tf, people) is from_tf
+    assert stream_floor(posed, None, people).source is GroundSource.PARAMETERS
+    assert stream_floor(EstimatorConfig(), None, people) is people
+    assert stream_floor(EstimatorConfig(ground_from_people=False), None, people) is None
+
+
+def test_the_floor_of_a_ground_frame_from_tf_carries_the_settings_uncertainty() -> None:
+    # base_footprint in the optical frame of a camera 1.6 m up, pitched 12 degrees.
+    ground_in_camera = RigidTransform(CAMERA.rotation, CAMERA.to_camera(np.zeros((1, 3)))[0])
+    floor = tf_floor(EstimatorConfig(ground_tilt_std=0.5, ground_height_std=0.03),
+                     ground_in_camera)
+    assert floor.source is GroundSource.TF and floor.height_m == pytest.approx(1.6)
+    np.testing.assert_allclose(floor.normal, CAMERA.ground.normal, atol=1e-12)
+    assert floor.normal_std_rad == pytest.approx(math.radians(0.5))
+    assert floor.height_std_m == 0.03
