@@ -18,7 +18,8 @@ over a sliding window of ``window_s`` seconds and refits after every frame:
   each person's size error is shared by all of their footprints, so the height is known as
   well as from as many points as people). It counts only with at least
   :data:`MIN_FOOTPRINTS` inliers from at least :data:`MIN_TRACKS` people, spread across
-  the floor (:data:`~..geometry.ground.MIN_SPREAD_M` along its second axis).
+  the floor (:data:`~..geometry.ground.MIN_SPREAD_M` along its second axis). At most
+  :data:`MAX_FOOTPRINTS` are kept, the most recently seen.
 - **reset**: when, in :data:`MOVED_FRAMES` frames in a row, most of the new soles (two at
   least) miss the floor by more than the fit's tolerance, the camera has moved: the
   footprints from before those frames are dropped and the floor is fitted anew.
@@ -33,11 +34,12 @@ import numpy as np
 
 from .result import Person
 from ..geometry.ground import GroundPlane, INLIER_DISTANCE_M, INLIER_SIGMAS, MIN_SPREAD_M
-from ..geometry.standing import FIT_SCALE_STD, fit_to_soles, Soles, standing_soles
+from ..geometry.standing import (FIT_SCALE_STD, fit_to_soles, scaled_by_statures, Soles,
+                                 standing_soles)
 
 #: A track's footprints lie at least this far apart (metres).
 FOOTPRINT_SPACING_M = 0.3
-#: At most this many footprints are kept (the oldest go first).
+#: At most this many footprints are kept (those seen longest ago go first).
 MAX_FOOTPRINTS = 400
 #: A fit counts with at least this many footprints on it ...
 MIN_FOOTPRINTS = 6
@@ -61,6 +63,7 @@ class PeopleFloor:
             raise ValueError(f'the window must last a positive time, got {window_s} s')
         self.window_s = window_s
         self.plane: Optional[GroundPlane] = None
+        self._fitted: Optional[GroundPlane] = None  # the plane before the statures' weight
         self.resets = 0
         self._times = np.zeros(0)
         self._tracks = np.zeros(0, dtype=np.int64)
@@ -73,7 +76,7 @@ class PeopleFloor:
 
     def reset(self) -> None:
         """Forget every footprint and the floor (a new stream, or a new camera)."""
-        self.plane = None
+        self.plane = self._fitted = None
         self._keep(np.zeros(len(self._times), dtype=bool))
         self._missed_frames = []
 
@@ -101,17 +104,24 @@ class PeopleFloor:
         for index, track in enumerate(ids):
             self._add(time_s, int(track), soles[np.array([index])])
         self._keep(self._times >= time_s - self.window_s)
-        if len(self._times) > MAX_FOOTPRINTS:
-            self._keep(np.arange(len(self._times)) >= len(self._times) - MAX_FOOTPRINTS)
-        self.plane = self._fit(stature_m)
+        if len(self._times) > MAX_FOOTPRINTS:  # the most recently seen stay
+            newest = np.argsort(-self._times, kind='stable')[:MAX_FOOTPRINTS]
+            self._keep(np.isin(np.arange(len(self._times)), newest))
+        self._fit(stature_m)
         return moved
 
     def _camera_moved(self, soles: np.ndarray, time_s: float) -> bool:
-        """Count the frames in a row whose soles miss the floor; at MOVED_FRAMES, reset."""
-        if self.plane is None or len(soles) < 2:
+        """
+        Count the frames in a row whose soles miss the floor; at MOVED_FRAMES, reset.
+
+        The soles are the skeletons' own placement: they are held to the plane fitted to
+        such soles, before the statures' weight moved its height.
+        """
+        fitted = self._fitted
+        if fitted is None or len(soles) < 2:
             return False
-        tolerance = max(INLIER_DISTANCE_M, INLIER_SIGMAS * FIT_SCALE_STD * self.plane.height_m)
-        missed = np.abs(self.plane.heights(soles)) > tolerance
+        tolerance = max(INLIER_DISTANCE_M, INLIER_SIGMAS * FIT_SCALE_STD * fitted.height_m)
+        missed = np.abs(fitted.heights(soles)) > tolerance
         if missed.mean() <= 0.5:
             self._missed_frames = []
             return False
@@ -119,7 +129,8 @@ class PeopleFloor:
         if len(self._missed_frames) < MOVED_FRAMES:
             return False
         self._keep(self._times >= self._missed_frames[0])  # the new floor's footprints
-        self.plane, self._missed_frames = None, []
+        self.plane = self._fitted = None
+        self._missed_frames = []
         self.resets += 1
         return True
 
@@ -140,16 +151,19 @@ class PeopleFloor:
         self._times, self._tracks, self._soles = \
             self._times[mask], self._tracks[mask], self._soles[mask]
 
-    def _fit(self, stature_m: float) -> Optional[GroundPlane]:
-        """Return the floor of the footprints, or None when it does not count (see above)."""
-        fitted = fit_to_soles(self._soles, stature_m, people=self._tracks)
+    def _fit(self, stature_m: float) -> None:
+        """Fit the footprints: :attr:`plane`, None when the fit does not count (see above)."""
+        self.plane = self._fitted = None
+        fitted = fit_to_soles(self._soles, 0.0, people=self._tracks)
         if fitted is None:
-            return None
+            return
         plane, inliers = fitted
         on_it = self._soles.points[inliers]
         spread = np.linalg.svd(on_it - on_it.mean(axis=0), compute_uv=False)
         if inliers.sum() < MIN_FOOTPRINTS or \
                 len(np.unique(self._tracks[inliers])) < MIN_TRACKS or \
                 spread[1] / math.sqrt(len(on_it)) < MIN_SPREAD_M:
-            return None
-        return plane
+            return
+        self._fitted = plane
+        self.plane = scaled_by_statures(plane, self._soles[inliers], self._tracks[inliers],
+                                        stature_m)

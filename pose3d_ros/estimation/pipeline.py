@@ -45,7 +45,7 @@ from .result import FrameResult
 from .tracking import PoseTracker, TrackingConfig, Untracked
 from ..geometry.camera import CameraModel
 from ..geometry.depth_fusion import fuse_depths, measured_root_depth, move_to_depth
-from ..geometry.ground import GroundPlane
+from ..geometry.ground import GroundPlane, GroundSource
 from ..settings.schema import setting, settings_of, validate, values_of
 
 #: A depth image older or newer than the colour image by more than this is not used.
@@ -117,7 +117,8 @@ class RegisteredDepth:
             if depth is not None:
                 joints, _ = move_to_depth(person.joints_3d, person.root,
                                           fuse_depths(float(person.root[2]), depth))
-                person = replace(person, joints_3d=joints)
+                # The sensor placed them: the floor's scale no longer says how the fit did.
+                person = replace(person, joints_3d=joints, floor_scale=1.0)
             persons.append(person)
         return replace(result, persons=tuple(persons))
 
@@ -182,9 +183,10 @@ class Pipeline:
         restart = (config.tracking, config.detect_every, config.tracker) != \
             (self.config.tracking, self.config.detect_every, self.config.tracker)
         self.config = config
-        if restart:
+        if restart:  # new ids: the footprints of the old ones would mix with them
             self.tracker = self._tracker(config)
             self._since_detection = None
+            self.people_floor.reset()
 
     def reset(self) -> None:
         """Forget the tracks; the next frame runs the proposal sources."""
@@ -238,8 +240,9 @@ class Pipeline:
         warnings = result.warnings
         if self.estimator.config.ground_from_people:
             start = time.perf_counter()
-            if self.people_floor.update(persons, size, time_s,
-                                        self.estimator.config.people_stature):
+            moved = self.people_floor.update(persons, size, time_s,
+                                             self.estimator.config.people_stature)
+            if moved and floor is not None and floor.source is GroundSource.PEOPLE:
                 warnings += ("the people's feet no longer fit the floor fitted to them (did "
                              'the camera move?): fitting it anew',)
             timings['floor'] = (time.perf_counter() - start) * 1e3

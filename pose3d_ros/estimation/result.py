@@ -52,7 +52,8 @@ class Person:
         metres, camera optical frame; None off the floor.
     floor_scale
         The factor the floor scaled the least-squares skeleton by (``joints_3d`` is that
-        many times the fit's, about the camera centre); 1 off the floor.
+        many times the fit's, about the camera centre); 1 off the floor, and once a
+        registered depth image placed the person instead.
 
     """
 

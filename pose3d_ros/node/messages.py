@@ -144,7 +144,8 @@ def floor_values(ground: Optional[GroundPlane], on_floor: int) -> dict:
 
 
 def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s: float,
-            min_visibility: float, floor_lines: Optional[np.ndarray] = None) -> MarkerArray:
+            min_visibility: float, floor_lines: Optional[np.ndarray] = None,
+            labels: Optional[Sequence[str]] = None) -> MarkerArray:
     """
     Build the skeleton markers: a DELETEALL, then per person joints, bones and a label.
 
@@ -156,6 +157,8 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
     ``floor_lines`` (2L, 3), the ends of the floor grid's segments in the header's frame
     (:func:`floor_grid`), the floor is drawn (namespace ``floor``, id 0), and each person on
     it by their foot point (namespace ``feet``, their id), a sphere of twice the joint size.
+    ``labels``: each person's text (default :func:`~pose3d_ros.style.label`, whose distance
+    is from the frame's origin: give the camera's when the joints are in another frame).
     """
     lifetime = Duration(sec=int(lifetime_s), nanosec=int((lifetime_s % 1.0) * 1e9))
     array = MarkerArray(markers=[Marker(header=header, action=Marker.DELETEALL)])
@@ -178,7 +181,7 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
         text.pose.position = _point(head + LABEL_ABOVE_HEAD_M * up / max(
             float(np.linalg.norm(up)), 1e-9))
         text.scale.z = scale * 4.0
-        text.text = label(person, index)
+        text.text = label(person, index) if labels is None else labels[index]
         array.markers += [joints, bones, text]
         if person.on_ground and person.foot is not None:
             foot = Marker(ns='feet', type=Marker.SPHERE_LIST, **common)

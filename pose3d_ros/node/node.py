@@ -185,6 +185,7 @@ class Pose3dNode(LifecycleNode):
             self._compute.submit(estimator.warm_up).result()
         except (ModelFileError, ValueError, OSError) as exc:
             self.get_logger().error(f'cannot load the pose models: {exc}')
+            self._stop_listening_to_tf()
             return TransitionCallbackReturn.FAILURE
         self.pipeline = Pipeline(estimator, self.config.pipeline)
         self.get_logger().info(f'models loaded on {estimator.device}, run by '
@@ -211,6 +212,11 @@ class Pose3dNode(LifecycleNode):
                                       'floor comes from the camera pose parameters, else the '
                                       "people's feet")
         return True
+
+    def _stop_listening_to_tf(self) -> None:
+        lookup, self._tf = self._tf, None
+        if lookup is not None:
+            lookup.close()
 
     @_logged
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -288,9 +294,7 @@ class Pose3dNode(LifecycleNode):
         for publisher in self._outputs.values():
             self.destroy_lifecycle_publisher(publisher)
         self._outputs = {}
-        if self._tf is not None:
-            self._tf.close()
-            self._tf = None
+        self._stop_listening_to_tf()
         self.pipeline = None
         release_cached_memory()
 
@@ -414,10 +418,11 @@ class Pose3dNode(LifecycleNode):
     def _transform(self, setting: str, target: str, source: str, stamp: Any,
                    otherwise: str) -> Optional[RigidTransform]:
         """Return TF's ``source`` -> ``target`` at ``stamp``, or None with a throttled warning."""
-        if self._tf is None:  # ground_frame without tf2_ros: said once at configure
+        lookup = self._tf
+        if lookup is None:  # ground_frame without tf2_ros: said once at configure
             return None
         try:
-            return self._tf.lookup(target, source, stamp, self.config.tf_timeout)
+            return lookup.lookup(target, source, stamp, self.config.tf_timeout)
         except TransformUnavailable as exc:
             self._warn(f'{setting}: no transform from {source!r} to {target!r} at the image '
                        f'stamp ({exc}); {otherwise}', key=f'{setting} {source} {target}')
@@ -435,7 +440,8 @@ class Pose3dNode(LifecycleNode):
         try:
             return None if ground is None else tf_floor(self.config.estimator, ground)
         except ValueError as exc:  # the camera is not above that plane
-            self._warn(f'ground_frame {ground_frame!r}: {exc}; {otherwise}')
+            self._warn(f'ground_frame {ground_frame!r}: {exc}; {otherwise}',
+                       key=f'ground_frame {ground_frame} under the camera')
             return None
 
     def _publish(self, header: Any, rgb: Any, result: FrameResult,
@@ -445,14 +451,17 @@ class Pose3dNode(LifecycleNode):
             return
         # Each output is built only when somebody subscribes to it: building the messages
         # in Python costs about 1 ms per person (docs/performance.md).
+        wanted = [output for output in OUTPUTS
+                  if publishers[output.name].get_subscription_count() > 0]
+        if not wanted:
+            return
         style = OutputStyle.of(self.config)
         scene = Scene.of(result, to_target)
         spatial = header if to_target is None else Header(stamp=header.stamp,
                                                           frame_id=self.config.target_frame)
-        for output in OUTPUTS:
-            if publishers[output.name].get_subscription_count() > 0:
-                publishers[output.name].publish(output.build(
-                    spatial if output.spatial else header, rgb, scene, style))
+        for output in wanted:
+            publishers[output.name].publish(output.build(
+                spatial if output.spatial else header, rgb, scene, style))
 
     def _publish_diagnostics(self) -> None:
         publisher = self._outputs.get('diagnostics')

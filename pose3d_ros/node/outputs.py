@@ -9,7 +9,7 @@ label) is :mod:`pose3d_ros.style`'s, shared with the pictures.
 """
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from geometry_msgs.msg import PoseArray
 import numpy as np
@@ -21,6 +21,7 @@ from . import messages
 from .config import NodeConfig
 from ..estimation.result import FrameResult, Person
 from ..geometry.rigid import RigidTransform
+from ..style import label
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,26 @@ class Scene:
     """
     What a frame's outputs show, in their frame: the persons and the floor grid.
 
-    ``floor_lines`` (2L, 3): the ends of the floor grid's segments
-    (:func:`~.messages.floor_grid`), metres; None without a floor.
+    ``persons`` in the outputs' frame; ``floor_lines`` (2L, 3): the ends of the floor
+    grid's segments (:func:`~.messages.floor_grid`), metres, None without a floor;
+    ``seen`` the same persons in the camera's frame when the outputs are in another (None:
+    ``persons`` are): their labels give the distance from the camera, and the debug
+    image is the camera's.
     """
 
     persons: Sequence[Person]
     floor_lines: Optional[np.ndarray] = None
+    seen: Optional[Sequence[Person]] = None
+
+    @property
+    def in_camera(self) -> Sequence[Person]:
+        """Return the persons in the camera's frame."""
+        return self.persons if self.seen is None else self.seen
+
+    @property
+    def labels(self) -> List[str]:
+        """Return each person's label: id and distance from the camera."""
+        return [label(person, index) for index, person in enumerate(self.in_camera)]
 
     @staticmethod
     def of(result: FrameResult, to_frame: Optional[RigidTransform] = None) -> 'Scene':
@@ -57,7 +72,7 @@ class Scene:
         if to_frame is None:
             return Scene(result.persons, lines)
         return Scene([person.transformed(to_frame) for person in result.persons],
-                     None if lines is None else to_frame.apply(lines))
+                     None if lines is None else to_frame.apply(lines), result.persons)
 
 
 #: A builder: (input header, RGB image or None, the frame's scene, style) -> message.
@@ -91,7 +106,7 @@ class Output:
 OUTPUTS: Tuple[Output, ...] = (
     Output('markers', MarkerArray, lambda header, rgb, scene, style: messages.markers(
         header, scene.persons, style.marker_scale, style.marker_lifetime_s, style.min_visibility,
-        scene.floor_lines), depth=1),
+        scene.floor_lines, scene.labels), depth=1),
     Output('poses', PoseArray, lambda header, rgb, scene, style:
            messages.root_poses(header, scene.persons), depth=10),
     Output('joints', PoseArray, lambda header, rgb, scene, style:
@@ -99,7 +114,7 @@ OUTPUTS: Tuple[Output, ...] = (
     Output('skeletons', PointCloud2, lambda header, rgb, scene, style:
            messages.skeleton_cloud(header, scene.persons), depth=10),
     Output('debug_image', Image, lambda header, rgb, scene, style:
-           messages.debug_image(header, rgb, scene.persons, style.min_visibility), depth=1,
+           messages.debug_image(header, rgb, scene.in_camera, style.min_visibility), depth=1,
            recorded=False, spatial=False),
 )
 

@@ -226,7 +226,13 @@ def test_a_scene_in_a_target_frame_moves_persons_poses_and_floor() -> None:
                   pose.orientation.w])
     np.testing.assert_allclose(rotate(q, np.array([0.0, 0.0, 1.0])),
                                to_base.rotation @ [0.0, -1.0, 0.0], atol=1e-9)
+    # Labels say the distance from the camera, and the debug image is the camera's.
+    distance = f'{np.linalg.norm(person.root):.2f} m'
+    assert scene.labels == [f'#4 {distance}'] and scene.in_camera == (person,)
+    text = [m for m in messages.markers(HEADER, scene.persons, 0.05, 0.5, 0.5,
+                                        labels=scene.labels).markers if m.ns == 'labels']
+    assert text[0].text == f'#4 {distance}'
     plain = Scene.of(result)
-    assert plain.persons == (person,)
+    assert plain.persons == (person,) and plain.in_camera == (person,)
     np.testing.assert_allclose(plain.floor_lines, messages.floor_grid(ground))
     assert Scene.of(replace(result, ground=None), to_base).floor_lines is None

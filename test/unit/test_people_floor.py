@@ -5,6 +5,7 @@ import math
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
+from pose3d_ros.estimation import people_floor
 from pose3d_ros.estimation.people_floor import MOVED_FRAMES, PeopleFloor
 from pose3d_ros.estimation.result import Person
 from pose3d_ros.evaluation.floor_scenes import FloorCamera
@@ -80,10 +81,13 @@ def test_walking_people_give_the_floor_and_one_on_a_step_does_not_count() -> Non
 
 def test_the_statures_correct_a_size_error_all_the_skeletons_share() -> None:
     frames = [(time_s, [replace(p, joints_3d=p.joints_3d * 1.12) for p in persons])
-              for time_s, persons in walk(10.0)]  # every skeleton 12 % too large
+              for time_s, persons in walk(20.0)]  # every skeleton 12 % too large
     by_size, by_stature = PeopleFloor(window_s=30.0), PeopleFloor(window_s=30.0)
     run(by_size, frames)
-    run(by_stature, frames, stature_m=1.8)  # the walkers' stature (body())
+    # The walkers' stature (body()); the feet, at the skeletons' scale, still fit the floor
+    # before the statures moved its height: the camera has not moved.
+    assert not any(run(by_stature, frames, stature_m=1.8))
+    assert by_stature.resets == 0
     assert errors(by_size.plane, CAMERA.ground)[1] > 0.09
     assert abs(errors(by_stature.plane, CAMERA.ground)[1]) < 0.03
     # The normal is the fit's either way; the height is surer with both estimates.
@@ -109,12 +113,19 @@ def test_one_walker_alone_or_untracked_people_give_no_floor() -> None:
     assert len(untracked) == 0 and untracked.plane is None
 
 
-def test_the_window_forgets_old_footprints() -> None:
+def test_the_window_forgets_old_footprints(monkeypatch: pytest.MonkeyPatch) -> None:
     floor = PeopleFloor(window_s=2.0)
     frames = walk(10.0)
     run(floor, frames)
     assert len(floor) > 0
     assert floor._times.min() >= frames[-1][0] - 2.0
+    # At most MAX_FOOTPRINTS are kept: those seen most recently.
+    monkeypatch.setattr(people_floor, 'MAX_FOOTPRINTS', 12)
+    crowded = PeopleFloor(window_s=60.0)
+    still = [person(9, 0.0, 6.0)]
+    run(crowded, [(0.0, still)] + [(time_s, persons + still) for time_s, persons
+                                   in walk(10.0, start_s=0.2)])
+    assert len(crowded) == 12 and 9 in crowded._tracks  # the first, renewed every frame
 
 
 def test_the_floors_own_scaling_is_undone() -> None:
