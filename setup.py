@@ -10,7 +10,8 @@ setup(
     name=PACKAGE,
     version='0.1.0',
     packages=find_packages(exclude=['test', 'test.*', 'bench', 'bench.*']),
-    package_data={f'{PACKAGE}.evaluation': ['people_labels.json']},
+    package_data={f'{PACKAGE}.evaluation': ['people_labels.json'],
+                  f'{PACKAGE}.interfaces': ['definitions/*/msg/*.msg']},
     data_files=[
         ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE}']),
         (f'share/{PACKAGE}', ['package.xml']),
@@ -31,6 +32,7 @@ setup(
             'pose3d_node = pose3d_ros.node.start:main',
             'pose3d-demo = pose3d_ros.cli.demo:main',
             'pose3d-lifter = pose3d_ros.cli.lifter:main',
+            'pose3d-interfaces = pose3d_ros.cli.interfaces:main',
         ],
     },
 )

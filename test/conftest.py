@@ -17,7 +17,7 @@ from pose3d_ros.models.store import resolve_model_dir, verify
 from pose3d_ros.samples import ALL_IMAGES, sample_dir as samples_directory, STREET_IMAGES
 import pytest
 
-from .helpers import designed_mppe
+from .helpers import designed_mppe, load_interfaces
 
 LEVELS = ('unit', 'integration', 'dds', 'package')
 
@@ -62,6 +62,25 @@ def mediapipe_python() -> Path:
         pytest.skip('MediaPipe 0.10.14 environment not built: run `python -m '
                     'pose3d_ros.evaluation.mediapipe_reference` (scripts/test.sh does)')
     return python
+
+
+@pytest.fixture(scope='session')
+def interfaces() -> Path:
+    """
+    Return the prefix of tf2_msgs and the hri_msgs subset, built, loaded in this process.
+
+    Built once per definitions' digest into the cache (``pose3d-interfaces build``, about
+    20 s); skips, naming what is missing, where the build tools are not installed
+    (requirements-interfaces.txt, which scripts/test.sh installs).
+    """
+    from pose3d_ros.interfaces.build import build, default_prefix, missing_tools
+
+    missing = missing_tools()
+    if missing:
+        pytest.skip('cannot build the interfaces, missing: ' + ', '.join(missing))
+    prefix = build(default_prefix())
+    load_interfaces(prefix)
+    return prefix
 
 
 @pytest.fixture(scope='session')

@@ -119,3 +119,30 @@ def opencv_hog(name: str) -> cv2.HOGDescriptor:
 def planar(rgb: np.ndarray) -> torch.Tensor:
     """Return an (H, W, 3) RGB array as a (3, H, W) float tensor."""
     return torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float()
+
+
+def load_interfaces(prefix: Path) -> None:
+    """
+    Make the interface packages built into ``prefix`` importable in this process.
+
+    Their generated libraries have no RPATH and the loader reads LD_LIBRARY_PATH only at
+    start-up, so each is loaded here (globally, so that rclpy's later loads by name find
+    them), in whatever order their dependencies on each other allow.
+    """
+    import ctypes
+    import sys
+
+    pending = sorted((Path(prefix) / 'lib').glob('lib*.so'))
+    while pending:
+        failed = []
+        for library in pending:
+            try:
+                ctypes.CDLL(str(library), mode=ctypes.RTLD_GLOBAL)
+            except OSError:
+                failed.append(library)
+        if len(failed) == len(pending):
+            raise OSError(f'cannot load {[p.name for p in failed]} from {prefix}/lib')
+        pending = failed
+    site = next((Path(prefix) / 'lib').glob('python3*/site-packages'))
+    if str(site) not in sys.path:
+        sys.path.insert(0, str(site))

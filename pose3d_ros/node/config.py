@@ -61,6 +61,15 @@ class NodeConfig:
     tf_timeout: float = setting(
         0.05, 'How long a TF lookup (ground_frame, target_frame) may wait for transforms at '
               'the image stamp.', low=0.0, high=5.0, runtime=True, surfaces=NODE, unit='s')
+    body_frames: bool = setting(
+        True, "Publish each tracked person's body_<bodyID> TF frame (REP-155: origin at the "
+              "hips' midpoint, x forward, z up; parent the outputs' frame) through tf2_ros, "
+              'else on /tf with tf2_msgs; with neither, none (said at configure).',
+        surfaces=NODE)
+    hri: bool = setting(
+        False, "REP-155's bodies interface: /humans/bodies/tracked and each body's "
+               'skeleton2d and roi; needs hri_msgs (a ROS4HRI install, or pose3d-interfaces '
+               'build).', surfaces=NODE)
     marker_lifetime: float = setting(0.5, 'Marker lifetime (0: until replaced).', low=0.0,
                                      high=60.0, runtime=True, surfaces=NODE, unit='s')
     marker_scale: float = setting(0.05, 'Joint sphere diameter; bones are half as thick.',

@@ -5,9 +5,10 @@ Subscribes ``image`` (or ``image/compressed``), ``camera_info`` and optionally
 ``depth/image``; publishes ``~/markers``, ``~/poses``, ``~/joints``, ``~/skeletons``,
 ``~/debug_image`` and ``/diagnostics``, all with the input image's stamp, in the image's
 frame or ``target_frame`` (through TF, as the floor of ``ground_frame``:
-:mod:`.transforms`). Models load on configure; subscriptions exist only while active. A
-worker thread processes the newest frame; frames that arrive while it is busy replace each
-other and count as dropped.
+:mod:`.transforms`); and people as ROS data (:mod:`.bodies`): a ``body_<bodyID>`` TF frame
+per tracked person, and REP-155's bodies interface. Models load on configure;
+subscriptions exist only while active. A worker thread processes the newest frame; frames
+that arrive while it is busy replace each other and count as dropped.
 """
 
 from collections import deque
@@ -30,6 +31,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
 from . import messages
+from .bodies import BodiesInterface, body_transforms, FrameBroadcaster
 from .config import NODE_SETTINGS, NodeConfig
 from .image_decoding import decode_depth
 from .outputs import OUTPUTS, OutputStyle, Scene
@@ -104,6 +106,8 @@ class Pose3dNode(LifecycleNode):
         self._outputs: dict = {}
         self._inputs: list = []
         self._tf: Optional[TransformLookup] = None  # while configured, when a frame needs it
+        self._frames: Optional[FrameBroadcaster] = None  # while configured, with body_frames
+        self._bodies: Optional[BodiesInterface] = None  # while configured, with hri
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._pending: Optional[tuple] = None  # (message, receive monotonic time)
@@ -179,13 +183,15 @@ class Pose3dNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         try:
             self.config = node_config(values)
-            if not self._listen_to_tf():
+            if not self._listen_to_tf() or not self._people_as_data():
+                self._stop_listening_to_tf()
                 return TransitionCallbackReturn.FAILURE
             estimator = self._compute.submit(PoseEstimator, self.config.estimator).result()
             self._compute.submit(estimator.warm_up).result()
         except (ModelFileError, ValueError, OSError) as exc:
             self.get_logger().error(f'cannot load the pose models: {exc}')
             self._stop_listening_to_tf()
+            self._stop_people_as_data()
             return TransitionCallbackReturn.FAILURE
         self.pipeline = Pipeline(estimator, self.config.pipeline)
         self.get_logger().info(f'models loaded on {estimator.device}, run by '
@@ -212,6 +218,26 @@ class Pose3dNode(LifecycleNode):
                                       'floor comes from the camera pose parameters, else the '
                                       "people's feet")
         return True
+
+    def _people_as_data(self) -> bool:
+        """Start the body frames and the bodies interface; False: configure must fail."""
+        if self.config.hri:
+            try:
+                self._bodies = BodiesInterface(self)
+            except ValueError as exc:
+                self.get_logger().error(f'hri: {exc}; set hri to false to run without it')
+                return False
+        if self.config.body_frames:
+            self._frames = FrameBroadcaster(self)
+            if not self._frames.available:
+                self.get_logger().info(f'body frames are not published: {self._frames.how}')
+        return True
+
+    def _stop_people_as_data(self) -> None:
+        frames, bodies, self._frames, self._bodies = self._frames, self._bodies, None, None
+        for publisher in (frames, bodies):
+            if publisher is not None:
+                publisher.close()
 
     def _stop_listening_to_tf(self) -> None:
         lookup, self._tf = self._tf, None
@@ -295,6 +321,7 @@ class Pose3dNode(LifecycleNode):
             self.destroy_lifecycle_publisher(publisher)
         self._outputs = {}
         self._stop_listening_to_tf()
+        self._stop_people_as_data()
         self.pipeline = None
         release_cached_memory()
 
@@ -453,7 +480,8 @@ class Pose3dNode(LifecycleNode):
         # in Python costs about 1 ms per person (docs/performance.md).
         wanted = [output for output in OUTPUTS
                   if publishers[output.name].get_subscription_count() > 0]
-        if not wanted:
+        frames, bodies = self._frames, self._bodies
+        if not wanted and frames is None and bodies is None:
             return
         style = OutputStyle.of(self.config)
         scene = Scene.of(result, to_target)
@@ -462,6 +490,10 @@ class Pose3dNode(LifecycleNode):
         for output in wanted:
             publishers[output.name].publish(output.build(
                 spatial if output.spatial else header, rgb, scene, style))
+        if frames is not None:
+            frames.send(body_transforms(spatial, scene.persons))
+        if bodies is not None:  # image measures: the camera's frame
+            bodies.publish(header, scene.in_camera, *result.image_size)
 
     def _publish_diagnostics(self) -> None:
         publisher = self._outputs.get('diagnostics')

@@ -6,20 +6,23 @@ path (the real package's interface, checked in test/unit/test_tf_interface.py), 
 buffer holds bus.jpg's camera pose as a static transform: ``cam_optical`` 1.46 m above
 ``base_footprint``, pitched 5.7 degrees down (from the photograph's labels). Three nodes:
 one with both frames known, one whose ground frame is unknown (the floor falls back to
-the camera pose parameters), one whose target frame is unknown (frames are skipped). A
-node without tf2_ros refusing ``target_frame`` is tested in test_node_lifecycle.py.
+the camera pose parameters), one whose target frame is unknown (frames are skipped). The
+interfaces built here (tf2_msgs) are on the node's path, so its body frames go out through
+the stand-in's TransformBroadcaster, as through tf2_ros's. A node without tf2_ros refusing
+``target_frame`` is tested in test_node_lifecycle.py.
 """
 
 import json
 import math
 import os
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 from builtin_interfaces.msg import Time
 import numpy as np
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.geometry.rigid import matrix_to_quaternion
+from pose3d_ros.interfaces.build import environment as interface_environment
 from pose3d_ros.models.blazepose import LANDMARK_NAMES
 from pose3d_ros.node import messages
 from pose3d_ros.node_client import Answer, NodeProcess, Pose3dClient, ros_environment
@@ -50,11 +53,14 @@ def camera_pose() -> Dict[str, object]:
             'rotation': matrix_to_quaternion(rotation).tolist()}
 
 
-def node_process(*parameters: str) -> NodeProcess:
+def node_process(interfaces: Path, *parameters: str) -> NodeProcess:
     """Return the node with the stand-in tf2_ros and the camera pose in its buffer."""
     environment = ros_environment(DOMAIN_ID)
-    environment['PYTHONPATH'] = os.pathsep.join(
-        [str(REPO / 'test' / 'stand_ins')] + [p for p in (environment.get('PYTHONPATH'),) if p])
+    built = interface_environment(interfaces)
+    for name in ('PYTHONPATH', 'LD_LIBRARY_PATH'):
+        first = [str(REPO / 'test' / 'stand_ins')] if name == 'PYTHONPATH' else []
+        environment[name] = os.pathsep.join(
+            first + [p for p in (built[name], environment.get(name)) if p])
     environment['TF2_STAND_IN'] = json.dumps([camera_pose()])
     arguments = ['-r', '__ns:=/tf_cam', '-p', 'device:=cpu', '-p', 'reliable_input:=true']
     for parameter in parameters:
@@ -76,11 +82,19 @@ def bus(sample_dir: Path) -> tuple:
 
 
 def frames(context: Context, node: NodeProcess, bus: tuple, count: int,
-           timeout_s: float = ANSWER_TIMEOUT_S) -> List[Answer]:
-    """Send bus.jpg ``count`` times (fresh stamps); return the answers (None: unanswered)."""
+           timeout_s: float = ANSWER_TIMEOUT_S, tf: Optional[list] = None) -> List[Answer]:
+    """
+    Send bus.jpg ``count`` times (fresh stamps); return the answers (None: unanswered).
+
+    The last item is the next diagnostics. ``tf`` collects what /tf carries meanwhile.
+    """
+    from tf2_msgs.msg import TFMessage
+
     executor = SingleThreadedExecutor(context=context)
     client = Pose3dClient('/tf_cam', reliable=True, context=context)
     client.watch('debug_image')
+    if tf is not None:
+        client.create_subscription(TFMessage, '/tf', lambda m: tf.extend(m.transforms), 100)
     executor.add_node(client)
     try:
         if not client.wait_for_node(executor, 120.0):
@@ -104,10 +118,12 @@ def points(marker: object) -> np.ndarray:
     return np.array([[p.x, p.y, p.z] for p in marker.points]).reshape(-1, 3)
 
 
-def test_the_floor_from_tf_and_outputs_in_the_floor_frame(context: Context, bus: tuple,
-                                                          model_dir: Path) -> None:
-    with node_process(f'ground_frame:={FLOOR_FRAME}', f'target_frame:={FLOOR_FRAME}') as node:
-        *answers, status = frames(context, node, bus, 4)
+def test_the_floor_from_tf_and_outputs_in_the_floor_frame(
+        context: Context, bus: tuple, model_dir: Path, interfaces: Path) -> None:
+    tf: list = []
+    with node_process(interfaces, f'ground_frame:={FLOOR_FRAME}',
+                      f'target_frame:={FLOOR_FRAME}') as node:
+        *answers, status = frames(context, node, bus, 4, tf=tf)
         assert node.stop() == 0, node.log()
     assert all(answers), node.log()
     answer = max(answers, key=lambda a: sum(m.ns == 'feet' for m in a.messages['markers'].markers))
@@ -142,6 +158,14 @@ def test_the_floor_from_tf_and_outputs_in_the_floor_frame(context: Context, bus:
     positions = [[p.position.x, p.position.y, p.position.z]
                  for p in answer.messages['poses'].poses]
     np.testing.assert_allclose(positions, roots, atol=1e-4)
+    # The body frames went out through tf2_ros's broadcaster: parent the target frame,
+    # each where its person's pose is.
+    bodies = {t.child_frame_id: t for t in tf if t.header.stamp == stamp}
+    assert len(bodies) == len(positions)
+    assert all(t.header.frame_id == FLOOR_FRAME for t in bodies.values())
+    np.testing.assert_allclose(sorted([t.transform.translation.x, t.transform.translation.y,
+                                       t.transform.translation.z] for t in bodies.values()),
+                               sorted(positions), atol=1e-6)
     values = {v.key: v.value for v in status.values}
     assert values['floor source'] == 'tf'
     assert float(values['floor camera height (m)']) == pytest.approx(HEIGHT_M, abs=1e-3)
@@ -149,8 +173,8 @@ def test_the_floor_from_tf_and_outputs_in_the_floor_frame(context: Context, bus:
 
 
 def test_an_unknown_ground_frame_falls_back_to_the_parameters(
-        context: Context, bus: tuple, model_dir: Path) -> None:
-    with node_process('ground_frame:=no_such_floor', 'camera_height:=2.0') as node:
+        context: Context, bus: tuple, model_dir: Path, interfaces: Path) -> None:
+    with node_process(interfaces, 'ground_frame:=no_such_floor', 'camera_height:=2.0') as node:
         *answers, status = frames(context, node, bus, 1)
         assert node.stop() == 0, node.log()
     assert answers[0] is not None, node.log()
@@ -162,8 +186,8 @@ def test_an_unknown_ground_frame_falls_back_to_the_parameters(
 
 
 def test_an_unknown_target_frame_skips_the_frames(
-        context: Context, bus: tuple, model_dir: Path) -> None:
-    with node_process('target_frame:=no_such_frame') as node:
+        context: Context, bus: tuple, model_dir: Path, interfaces: Path) -> None:
+    with node_process(interfaces, 'target_frame:=no_such_frame') as node:
         answers = frames(context, node, bus, 1, timeout_s=8.0)
         assert node.stop() == 0, node.log()
     assert answers[0] is None  # no outputs for a frame TF cannot place

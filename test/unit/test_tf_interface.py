@@ -40,11 +40,16 @@ UPSTREAM = {
                           ('static_qos', KEYWORD, None), ('tf_topic', KEYWORD, '/tf'),
                           ('tf_static_topic', KEYWORD, '/tf_static')),
     'TransformListener.unregister': (),
+    'TransformBroadcaster': (('node', POSITIONAL, EMPTY), ('qos', POSITIONAL, None)),
+    'TransformBroadcaster.sendTransform': (('transform', POSITIONAL, EMPTY),),
 }
 EXCEPTIONS = ('TransformException', 'LookupException', 'ConnectivityException',
               'ExtrapolationException', 'InvalidArgumentException', 'TimeoutException')
-#: What the node's lookups are called on: the buffer and the listener it makes.
-HOLDERS = {'buffer': 'Buffer', 'listener': 'TransformListener'}
+#: What the node's calls are made on: the buffer, listener and broadcaster it makes.
+HOLDERS = {'buffer': 'Buffer', 'listener': 'TransformListener',
+           '_broadcaster': 'TransformBroadcaster'}
+#: The node's modules that use tf2_ros.
+USERS = ('transforms.py', 'bodies.py')
 
 
 def load_stand_in() -> ModuleType:
@@ -88,8 +93,9 @@ def test_the_stand_in_has_the_upstream_signatures() -> None:
         assert issubclass(getattr(module, name), module.TransformException), name
 
 
-def test_the_node_uses_only_upstream_names_and_arguments() -> None:
-    tree = ast.parse((REPO / 'pose3d_ros' / 'node' / 'transforms.py').read_text())
+@pytest.mark.parametrize('module', USERS)
+def test_the_node_uses_only_upstream_names_and_arguments(module: str) -> None:
+    tree = ast.parse((REPO / 'pose3d_ros' / 'node' / module).read_text())
     used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name) and node.value.id == 'tf2_ros'}
     assert used and used <= {name for name in UPSTREAM if '.' not in name} | set(EXCEPTIONS)
@@ -111,7 +117,9 @@ def test_the_node_uses_only_upstream_names_and_arguments() -> None:
         required = {p[0] for p in positional[len(node.args):] if p[2] is EMPTY}
         assert required <= {k.arg for k in node.keywords}, name
         calls += 1
-    assert calls >= 4  # Buffer, TransformListener, lookup_transform, unregister
+    # transforms: Buffer, TransformListener, lookup_transform, unregister; bodies:
+    # TransformBroadcaster, sendTransform.
+    assert calls >= {'transforms.py': 4, 'bodies.py': 2}[module]
 
 
 def test_lookups_give_the_source_frame_in_the_target_frame(stand_in: ModuleType) -> None:

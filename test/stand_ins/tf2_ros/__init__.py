@@ -7,7 +7,9 @@ from upstream): ``Buffer(cache_time=None, node=None)``,
 ``Buffer.lookup_transform(target_frame, source_frame, time, timeout=Duration())`` returning
 a geometry_msgs/TransformStamped, ``TransformListener(buffer, node, *, spin_thread=False,
 qos=None, static_qos=None, tf_topic='/tf', tf_static_topic='/tf_static')`` with
-``unregister()``, and ``TransformException`` with its subclasses.
+``unregister()``, ``TransformBroadcaster(node, qos=None)`` with ``sendTransform(transform)``
+(which, as the real one, publishes tf2_msgs/TFMessage on /tf: it needs tf2_msgs), and
+``TransformException`` with its subclasses.
 
 What it does not have is a subscription to /tf: its listener puts into the buffer the
 static transforms the environment variable ``TF2_STAND_IN`` holds, JSON
@@ -137,3 +139,18 @@ class TransformListener:
 
     def unregister(self) -> None:
         """Stop listening (nothing to stop here)."""
+
+
+class TransformBroadcaster:
+    """A tf2_ros.TransformBroadcaster: TFMessage on /tf, as the real one sends them."""
+
+    def __init__(self, node: object, qos: Optional[object] = None) -> None:
+        from tf2_msgs.msg import TFMessage  # as the real one, it needs tf2_msgs
+
+        self._message = TFMessage
+        self.pub_tf = node.create_publisher(TFMessage, '/tf', 100 if qos is None else qos)
+
+    def sendTransform(self, transform: object) -> None:  # noqa: N802 - tf2_ros's name
+        """Send a transform or a list of transforms."""
+        transforms = list(transform) if isinstance(transform, (list, tuple)) else [transform]
+        self.pub_tf.publish(self._message(transforms=transforms))

@@ -1,0 +1,214 @@
+"""
+People as ROS data: a TF frame per body, and REP-155's bodies interface (ROS4HRI).
+
+- **Body IDs.** A tracked person's REP-155 body ID is their track id after a ``b``
+  (:func:`body_id`: ``b12``): a ROS name token cannot begin with a digit, and the ID
+  names topics. Only tracked persons (with a track id) are bodies.
+- **Body frames** (:func:`body_transforms`): ``body_<bodyID>``, REP-155's convention:
+  origin at the hips' midpoint, x forward (out of the body), z towards the head; its
+  parent the outputs' frame (the camera's, or ``target_frame``), stamped with the image's
+  stamp. They go out through tf2_ros's TransformBroadcaster when tf2_ros can be imported,
+  else as tf2_msgs/TFMessage on ``/tf`` (:class:`FrameBroadcaster`).
+- **The bodies interface** (:class:`BodiesInterface`, needs hri_msgs):
+  ``/humans/bodies/tracked`` (hri_msgs/IdsList), and per body
+  ``/humans/bodies/<bodyID>/skeleton2d`` (hri_msgs/Skeleton2D: OpenPose's 18 COCO
+  keypoints, :data:`SKELETON2D_JOINTS`) and ``/humans/bodies/<bodyID>/roi``
+  (hri_msgs/NormalizedRegionOfInterest2D), in normalised image coordinates; a body's
+  topics are created when it appears and destroyed when it is gone.
+
+tf2_ros, tf2_msgs and hri_msgs are not on PyPI: each is used when it can be imported
+(``pose3d-interfaces build`` makes tf2_msgs and hri_msgs importable without a ROS
+install).
+"""
+
+from typing import Any, Dict, List, Sequence, Tuple
+
+from geometry_msgs.msg import TransformStamped
+import numpy as np
+from rclpy.qos import QoSProfile
+from std_msgs.msg import Header
+
+from ..estimation.result import Person
+from ..geometry.torso import torso_quaternion
+from ..models.joint_sets import JointSet
+
+try:  # tf2_ros is used where it is installed (it is not on PyPI)
+    import tf2_ros
+except ImportError:  # pragma: no cover - depends on the installation
+    tf2_ros = None
+try:  # tf2_msgs and hri_msgs: a ROS install, or pose3d-interfaces build
+    from tf2_msgs.msg import TFMessage
+except ImportError:  # pragma: no cover - depends on the installation
+    TFMessage = None
+try:
+    from hri_msgs.msg import (IdsList, NormalizedPointOfInterest2D,
+                              NormalizedRegionOfInterest2D, Skeleton2D)
+except ImportError:  # pragma: no cover - depends on the installation
+    IdsList = NormalizedPointOfInterest2D = NormalizedRegionOfInterest2D = Skeleton2D = None
+
+#: REP-155's namespace of bodies.
+BODIES = '/humans/bodies'
+#: Skeleton2D's 18 keypoints in order (OpenPose's COCO model), each as the joints of ours
+#: it is the midpoint of, first match wins: the neck is the neck or thorax of a set that
+#: has one, else the shoulders' midpoint.
+SKELETON2D_JOINTS: Tuple[Tuple[Tuple[str, ...], ...], ...] = (
+    (('nose',),), (('neck',), ('thorax',), ('left_shoulder', 'right_shoulder')),
+    (('right_shoulder',),), (('right_elbow',),), (('right_wrist',),),
+    (('left_shoulder',),), (('left_elbow',),), (('left_wrist',),),
+    (('right_hip',),), (('right_knee',),), (('right_ankle',),),
+    (('left_hip',),), (('left_knee',),), (('left_ankle',),),
+    (('left_eye',),), (('right_eye',),), (('left_ear',),), (('right_ear',),))
+
+
+def body_id(person: Person) -> str:
+    """Return a tracked person's REP-155 body ID (see the module docstring)."""
+    if person.track_id is None:
+        raise ValueError('only a tracked person is a body')
+    return f'b{person.track_id}'
+
+
+def tracked(persons: Sequence[Person]) -> List[Person]:
+    """Return the persons that are bodies: those with a track id."""
+    return [person for person in persons if person.track_id is not None]
+
+
+def body_transforms(header: Header, persons: Sequence[Person]) -> List[TransformStamped]:
+    """Return each tracked person's ``body_<bodyID>`` frame in ``header``'s frame, at its stamp."""
+    transforms = []
+    for person in tracked(persons):
+        transform = TransformStamped(header=header, child_frame_id=f'body_{body_id(person)}')
+        x, y, z = (float(v) for v in person.root)
+        transform.transform.translation.x = x
+        transform.transform.translation.y = y
+        transform.transform.translation.z = z
+        qx, qy, qz, qw = (float(v) for v in torso_quaternion(person.joints_3d,
+                                                             person.joint_set))
+        rotation = transform.transform.rotation
+        rotation.x, rotation.y, rotation.z, rotation.w = qx, qy, qz, qw
+        transforms.append(transform)
+    return transforms
+
+
+def skeleton2d_points(keypoints: np.ndarray, visibility: np.ndarray, joint_set: JointSet,
+                      width: int, height: int) -> np.ndarray:
+    """
+    Return (18, 3) Skeleton2D's keypoints: x, y normalised to [0, 1], and confidence.
+
+    ``keypoints`` (J, 2) pixels and ``visibility`` (J,) of ``joint_set``. A keypoint the
+    set lacks, or outside the image, is (0, 0) or clipped with confidence 0.
+    """
+    points = np.zeros((len(SKELETON2D_JOINTS), 3))
+    names = joint_set.joint_names
+    for row, choices in enumerate(SKELETON2D_JOINTS):
+        found = next((choice for choice in choices if all(n in names for n in choice)), None)
+        if found is None:
+            continue
+        indices = [names.index(name) for name in found]
+        xy = np.asarray(keypoints, dtype=np.float64)[indices].mean(axis=0) / [width, height]
+        inside = bool(((xy >= 0.0) & (xy <= 1.0)).all())
+        points[row, :2] = np.clip(xy, 0.0, 1.0)
+        points[row, 2] = float(np.clip(np.min(np.asarray(visibility)[indices]), 0.0, 1.0)) \
+            if inside else 0.0
+    return points
+
+
+def skeleton2d(header: Header, person: Person, width: int, height: int) -> Any:
+    """Return a person's hri_msgs/Skeleton2D (:func:`skeleton2d_points`)."""
+    points = skeleton2d_points(person.keypoints_2d, person.visibility, person.joint_set,
+                               width, height)
+    return Skeleton2D(header=header, skeleton=[
+        NormalizedPointOfInterest2D(x=float(x), y=float(y), c=float(c)) for x, y, c in points])
+
+
+def roi(header: Header, person: Person, width: int, height: int) -> Any:
+    """Return a person's box as hri_msgs/NormalizedRegionOfInterest2D, c its score."""
+    x0, y0, x1, y1 = np.clip(np.asarray(person.bbox, dtype=np.float64) /
+                             [width, height, width, height], 0.0, 1.0)
+    return NormalizedRegionOfInterest2D(header=header, xmin=float(x0), ymin=float(y0),
+                                        xmax=float(x1), ymax=float(y1),
+                                        c=float(np.clip(person.score, 0.0, 1.0)))
+
+
+class FrameBroadcaster:
+    """
+    Sends body frames: tf2_ros's TransformBroadcaster, else TFMessage on /tf.
+
+    :attr:`how` says which (``tf2_ros``, ``tf2_msgs``), or why none: then :meth:`send`
+    does nothing.
+    """
+
+    def __init__(self, node: Any) -> None:
+        self._node, self._publisher, self._broadcaster = node, None, None
+        if tf2_ros is not None:
+            self._broadcaster = tf2_ros.TransformBroadcaster(node)
+            self.how = 'tf2_ros'
+        elif TFMessage is not None:
+            self._publisher = node.create_publisher(TFMessage, '/tf', QoSProfile(depth=100))
+            self.how = 'tf2_msgs'
+        else:
+            self.how = ('neither tf2_ros nor tf2_msgs can be imported (pose3d-interfaces '
+                        'build makes tf2_msgs)')
+
+    @property
+    def available(self) -> bool:
+        """Return whether frames go out."""
+        return self._broadcaster is not None or self._publisher is not None
+
+    def send(self, transforms: List[TransformStamped]) -> None:
+        """Send one batch of frames (none: nothing)."""
+        if not transforms:
+            return
+        if self._broadcaster is not None:
+            self._broadcaster.sendTransform(transforms)
+        elif self._publisher is not None:
+            self._publisher.publish(TFMessage(transforms=transforms))
+
+    def close(self) -> None:
+        """Remove the /tf publisher this made (tf2_ros's broadcaster keeps its own)."""
+        if self._publisher is not None:
+            self._node.destroy_publisher(self._publisher)
+            self._publisher = None
+
+
+class BodiesInterface:
+    """
+    REP-155's bodies on a node: the tracked list, and each body's own topics.
+
+    Raises ValueError at construction when hri_msgs cannot be imported.
+    """
+
+    def __init__(self, node: Any) -> None:
+        if IdsList is None:
+            raise ValueError('hri_msgs cannot be imported; it comes with ROS4HRI (apt install '
+                             'ros-$ROS_DISTRO-hri-msgs), or `pose3d-interfaces build PREFIX` '
+                             'makes it')
+        self._node = node
+        self._tracked = node.create_publisher(IdsList, f'{BODIES}/tracked', 10)
+        self._bodies: Dict[str, Tuple[Any, Any]] = {}  # body ID -> (skeleton2d, roi)
+
+    def publish(self, header: Header, persons: Sequence[Person], width: int,
+                height: int) -> None:
+        """Publish a frame's bodies: create the topics of new ones, drop those of gone ones."""
+        bodies = {body_id(person): person for person in tracked(persons)}
+        for gone in set(self._bodies) - set(bodies):
+            for publisher in self._bodies.pop(gone):
+                self._node.destroy_publisher(publisher)
+        for identifier, person in bodies.items():
+            if identifier not in self._bodies:
+                self._bodies[identifier] = (
+                    self._node.create_publisher(
+                        Skeleton2D, f'{BODIES}/{identifier}/skeleton2d', 1),
+                    self._node.create_publisher(
+                        NormalizedRegionOfInterest2D, f'{BODIES}/{identifier}/roi', 1))
+            skeleton_publisher, roi_publisher = self._bodies[identifier]
+            skeleton_publisher.publish(skeleton2d(header, person, width, height))
+            roi_publisher.publish(roi(header, person, width, height))
+        self._tracked.publish(IdsList(header=header, ids=list(bodies)))
+
+    def close(self) -> None:
+        """Destroy every topic this made."""
+        for publishers in self._bodies.values():
+            for publisher in publishers:
+                self._node.destroy_publisher(publisher)
+        self._bodies = {}
+        self._node.destroy_publisher(self._tracked)
