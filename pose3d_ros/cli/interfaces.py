@@ -5,8 +5,8 @@ from pathlib import Path
 import sys
 from typing import List, Optional
 
-from ..interfaces.build import (build, environment_lines, installed_elsewhere,
-                                InterfaceBuildError, is_built, type_hashes, UPSTREAM_HASHES)
+from ..interfaces.build import (build, built_packages, environment_lines, InterfaceBuildError,
+                                PACKAGES, provided_by, type_hashes, UPSTREAM_HASHES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
                     'has them (apt), nothing is built.')
     commands = parser.add_subparsers(dest='command', required=True)
     for name, text in (('build', 'build into PREFIX (if not built already) and print the '
-                                 'environment lines'),
+                                 'environment lines; packages a ROS install provides are '
+                                 'not built'),
                        ('env', 'print the environment lines of a built PREFIX'),
                        ('check', "compare a built PREFIX's type hashes with the upstream "
                                  "packages'")):
@@ -26,8 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument('prefix', type=Path, help='install prefix, e.g. ~/pose3d_interfaces')
         if name == 'build':
             command.add_argument('--force', action='store_true',
-                                 help='build even when PREFIX is up to date, or when a ROS '
-                                      'install has the packages')
+                                 help='build even when PREFIX is up to date, and every '
+                                      'package, whatever a ROS install provides')
     return parser
 
 
@@ -36,25 +37,28 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     prefix = args.prefix.expanduser().resolve()
     if args.command == 'build':
-        elsewhere = installed_elsewhere()
-        if elsewhere and not args.force:
-            print(f'tf2_msgs and hri_msgs are installed ({elsewhere}): nothing to build')
+        provided = {p.name: place for p in PACKAGES if (place := provided_by(p))}
+        for name, place in provided.items():
+            print(f'{name} is installed ({place}): not built', file=sys.stderr)
+        wanted = PACKAGES if args.force else [p for p in PACKAGES if p.name not in provided]
+        if not wanted:
             return 0
         try:
-            build(prefix, force=args.force)
+            build(prefix, wanted, force=args.force)
         except InterfaceBuildError as exc:
             print(f'error: {exc}', file=sys.stderr)
             return 1
-    elif not is_built(prefix):
+    elif not built_packages(prefix):
         print(f'error: {prefix} holds no current build: run `pose3d-interfaces build '
               f'{args.prefix}`', file=sys.stderr)
         return 1
     if args.command == 'check':
         built = type_hashes(prefix)
-        wrong = [name for name, value in UPSTREAM_HASHES.items() if built.get(name) != value]
-        for name, value in UPSTREAM_HASHES.items():
-            print(f'{name}: {built.get(name)} ({"equal to" if name not in wrong else "not"} '
-                  'upstream)')
+        wrong = [name for name in built if built[name] != UPSTREAM_HASHES[name]]
+        for name, value in built.items():
+            verdict = 'equal to upstream' if name not in wrong else \
+                f'upstream: {UPSTREAM_HASHES[name]}'
+            print(f'{name}: {value} ({verdict})')
         return 1 if wrong else 0
     print('\n'.join(environment_lines(prefix)))
     return 0

@@ -28,6 +28,7 @@ each frame for the next (:func:`~.grounding.stream_floor`).
 
 from collections import deque
 from dataclasses import dataclass, replace
+import itertools
 import threading
 import time
 from typing import Deque, Optional, Tuple, Union
@@ -138,6 +139,7 @@ class Pipeline:
         self.estimator = estimator
         self.config = config
         self.depth = RegisteredDepth()
+        self._ids = itertools.count(1)  # track ids, never reused by a tracker after another
         self.tracker: Union[PoseTracker, Untracked] = self._tracker(config)
         self._since_detection: Optional[int] = None
         self._detections = 0  # detection frames so far: which part of the search is next
@@ -147,9 +149,8 @@ class Pipeline:
         self._lock = threading.Lock()
         self._pending: Optional[Tuple[PipelineConfig, EstimatorConfig]] = None
 
-    @staticmethod
-    def _tracker(config: PipelineConfig) -> Union[PoseTracker, Untracked]:
-        return PoseTracker(config.tracker) if config.tracking else Untracked()
+    def _tracker(self, config: PipelineConfig) -> Union[PoseTracker, Untracked]:
+        return PoseTracker(config.tracker, self._ids) if config.tracking else Untracked()
 
     def reconfigure(self, config: PipelineConfig, estimator: EstimatorConfig) -> None:
         """

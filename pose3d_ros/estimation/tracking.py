@@ -41,7 +41,7 @@ frame's stamp. A track's filters restart when it is re-acquired after a miss.
 from dataclasses import dataclass, field, replace
 import enum
 import itertools
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -298,10 +298,11 @@ def _assign(scores: np.ndarray, allowed: np.ndarray, threshold: float
 class PoseTracker:
     """Give persons stable ids across frames and smooth them; see the module docstring."""
 
-    def __init__(self, config: TrackingConfig = TrackingConfig()) -> None:
+    def __init__(self, config: TrackingConfig = TrackingConfig(),
+                 ids: Optional[Iterator[int]] = None) -> None:
         self.config = config
         self.tracks: List[Track] = []
-        self._ids = itertools.count(1)
+        self._ids = itertools.count(1) if ids is None else ids  # a tracker before's go on
         self.lost_last_frame = False
 
     def reset(self) -> None:

@@ -7,9 +7,11 @@ with ``colcon build --merge-install``, the Python environment's root as the amen
 (the PyPI wheels install there). The wheels' exported CMake targets name the include
 directory of the machine that built them; the CMakeLists drops include directories that
 do not exist from the imported targets (ros-interfaces facts in the project's reference
-notes). A prefix remembers the digest of what it was built from (:func:`digest`) and is
-rebuilt only when that changes. Using it takes two environment variables
-(:func:`environment`): the generated libraries have no RPATH.
+notes). A prefix remembers which packages it holds and the digest of what they were built
+from (:func:`digest`), and is rebuilt only when that changes. Using it takes two
+environment variables (:func:`environment`): the generated libraries have no RPATH. Only
+the packages no ROS install provides are built (:func:`provided_by`): a prefix in front of
+an install's own tf2_msgs would hide the services and actions tf2_ros needs.
 
 Nothing here imports rclpy.
 """
@@ -22,7 +24,7 @@ from pathlib import Path
 import shutil
 import subprocess
 import sys
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..cache import cache_dir
 
@@ -137,10 +139,10 @@ def package_files(package: InterfacePackage) -> Dict[str, str]:
     return files
 
 
-def digest() -> str:
-    """Return the SHA-256 of everything the packages are built from."""
-    sha = hashlib.sha256()
-    for package in PACKAGES:
+def digest(packages: Sequence[InterfacePackage] = PACKAGES) -> str:
+    """Return the SHA-256 of everything ``packages`` are built from, for this Python."""
+    sha = hashlib.sha256(f'python{sys.version_info.major}.{sys.version_info.minor}'.encode())
+    for package in packages:
         for name, text in sorted(package_files(package).items()):
             sha.update(f'{package.name}/{name}\0{text}\0'.encode())
     return sha.hexdigest()
@@ -164,18 +166,24 @@ def environment_lines(prefix: Path) -> List[str]:
             for name, value in environment(prefix).items()]
 
 
-def is_built(prefix: Path) -> bool:
-    """Return whether ``prefix`` holds the packages built from the current definitions."""
-    stamp = Path(prefix) / STAMP
+def built_packages(prefix: Path) -> List[InterfacePackage]:
+    """Return the packages ``prefix`` holds, built from the current definitions (or none)."""
     try:
-        return json.loads(stamp.read_text()).get('digest') == digest()
-    except (OSError, ValueError):
-        return False
+        stamp = json.loads((Path(prefix) / STAMP).read_text())
+        packages = [p for p in PACKAGES if p.name in stamp['packages']]
+        return packages if stamp['digest'] == digest(packages) else []
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def is_built(prefix: Path, packages: Sequence[InterfacePackage] = PACKAGES) -> bool:
+    """Return whether ``prefix`` holds ``packages``, built from the current definitions."""
+    return [p.name for p in built_packages(prefix)] == [p.name for p in packages]
 
 
 def missing_tools() -> List[str]:
     """Return what the build needs and this environment lacks (empty: all there)."""
-    missing = [tool for tool in ('cmake', 'make', 'c++') if shutil.which(tool) is None]
+    missing = [tool for tool in ('cmake', 'make', 'cc', 'c++') if shutil.which(tool) is None]
     if not (Path(sys.executable).parent / 'colcon').exists():
         missing.append('colcon (pip install colcon-core colcon-ros)')
     share = Path(sys.prefix) / 'share'
@@ -185,23 +193,25 @@ def missing_tools() -> List[str]:
     return missing
 
 
-def build(prefix: Path, force: bool = False, timeout_s: float = 900.0) -> Path:
+def build(prefix: Path, packages: Sequence[InterfacePackage] = PACKAGES, force: bool = False,
+          timeout_s: float = 900.0) -> Path:
     """
-    Build every package of :data:`PACKAGES` into ``prefix`` (merged); return ``prefix``.
+    Build ``packages`` into ``prefix`` (merged); return ``prefix``.
 
-    Does nothing when ``prefix`` already holds this :func:`digest`'s build (unless
-    ``force``). Raises :class:`InterfaceBuildError` naming what is missing, or with the
-    tail of colcon's output when it fails.
+    Does nothing when ``prefix`` already holds them, built from the current definitions
+    (unless ``force``). Raises :class:`InterfaceBuildError` naming what is missing, or
+    with the tail of colcon's output when it fails or builds nothing.
     """
     prefix = Path(prefix).expanduser().resolve()
-    if is_built(prefix) and not force:
+    if is_built(prefix, packages) and not force:
         return prefix
     missing = missing_tools()
     if missing:
         raise InterfaceBuildError('cannot build the interfaces, missing: ' + ', '.join(missing))
+    (prefix / STAMP).unlink(missing_ok=True)
     work = prefix / '.build'
     shutil.rmtree(work / 'src', ignore_errors=True)
-    for package in PACKAGES:
+    for package in packages:
         for name, text in package_files(package).items():
             path = work / 'src' / package.name / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -217,41 +227,48 @@ def build(prefix: Path, force: bool = False, timeout_s: float = 900.0) -> Path:
                               timeout=timeout_s)
     except subprocess.TimeoutExpired as exc:
         raise InterfaceBuildError(f'colcon build took longer than {timeout_s:g} s') from exc
+    tail = '\n'.join((done.stdout + done.stderr).splitlines()[-30:])
     if done.returncode != 0:
-        tail = '\n'.join((done.stdout + done.stderr).splitlines()[-30:])
         raise InterfaceBuildError(f'colcon build failed ({done.returncode}):\n{tail}')
-    (prefix / STAMP).write_text(json.dumps({'digest': digest()}))
+    absent = [name for name in _descriptions(prefix, packages) if not name.is_file()]
+    if absent:  # colcon succeeds when it recognises no package (colcon-ros missing)
+        raise InterfaceBuildError(f'colcon built nothing for {[p.name for p in absent]}:\n'
+                                  f'{tail}')
+    (prefix / STAMP).write_text(json.dumps({'digest': digest(packages),
+                                            'packages': [p.name for p in packages]}))
     return prefix
 
 
+def _descriptions(prefix: Path, packages: Sequence[InterfacePackage]) -> List[Path]:
+    """Return the type description files a build of ``packages`` installs."""
+    return [Path(prefix) / 'share' / package.name / 'msg' / f'{message}.json'
+            for package in packages for message in package.messages]
+
+
 def type_hashes(prefix: Path) -> Dict[str, str]:
-    """Return the type hash (RIHS01) of every built message: ``pkg/msg/Type`` -> hash."""
+    """Return the type hash (RIHS01) of every message built: ``pkg/msg/Type`` -> hash."""
     hashes = {}
-    for package in PACKAGES:
-        for message in package.messages:
-            path = Path(prefix) / 'share' / package.name / 'msg' / f'{message}.json'
-            for entry in json.loads(path.read_text())['type_hashes']:
-                if entry['type_name'] == f'{package.name}/msg/{message}':
-                    hashes[entry['type_name']] = entry['hash_string']
+    for path in _descriptions(prefix, built_packages(prefix)):
+        type_name = f'{path.parts[-3]}/msg/{path.stem}'
+        for entry in json.loads(path.read_text())['type_hashes']:
+            if entry['type_name'] == type_name:
+                hashes[type_name] = entry['hash_string']
     return hashes
 
 
-def installed_elsewhere() -> Optional[str]:
+def provided_by(package: InterfacePackage) -> Optional[str]:
     """
-    Return where a ROS install already provides every package (None: build them).
+    Return where an installation already provides ``package`` (None: build it).
 
-    A package counts when its Python module is on the path outside any prefix this module
-    built (a stamp file beside it).
+    It counts when its Python module is on the path outside any prefix built here (with a
+    stamp file above it).
     """
     import importlib.util
 
-    places = []
-    for package in PACKAGES:
-        spec = importlib.util.find_spec(package.name)
-        if spec is None or spec.origin is None:
-            return None
-        origin = Path(spec.origin).resolve()
-        if any((parent / STAMP).exists() for parent in origin.parents):
-            return None
-        places.append(str(origin.parents[1]))
-    return ', '.join(sorted(set(places)))
+    spec = importlib.util.find_spec(package.name)
+    if spec is None or spec.origin is None:
+        return None
+    origin = Path(spec.origin).resolve()
+    if any((parent / STAMP).exists() for parent in origin.parents):
+        return None
+    return str(origin.parents[1])

@@ -6,15 +6,18 @@ People as ROS data: a TF frame per body, and REP-155's bodies interface (ROS4HRI
   names topics. Only tracked persons (with a track id) are bodies.
 - **Body frames** (:func:`body_transforms`): ``body_<bodyID>``, REP-155's convention:
   origin at the hips' midpoint, x forward (out of the body), z towards the head; its
-  parent the outputs' frame (the camera's, or ``target_frame``), stamped with the image's
-  stamp. They go out through tf2_ros's TransformBroadcaster when tf2_ros can be imported,
-  else as tf2_msgs/TFMessage on ``/tf`` (:class:`FrameBroadcaster`).
+  parent the camera's frame, as REP-155 asks (the sensor's), or ``target_frame`` when
+  the outputs are published there; stamped with the image's stamp. They go out through
+  tf2_ros's TransformBroadcaster when tf2_ros can be imported, else as
+  tf2_msgs/TFMessage on ``/tf`` (:class:`FrameBroadcaster`).
 - **The bodies interface** (:class:`BodiesInterface`, needs hri_msgs):
   ``/humans/bodies/tracked`` (hri_msgs/IdsList), and per body
   ``/humans/bodies/<bodyID>/skeleton2d`` (hri_msgs/Skeleton2D: OpenPose's 18 COCO
   keypoints, :data:`SKELETON2D_JOINTS`) and ``/humans/bodies/<bodyID>/roi``
   (hri_msgs/NormalizedRegionOfInterest2D), in normalised image coordinates; a body's
-  topics are created when it appears and destroyed when it is gone.
+  topics are created when it appears and destroyed when it is gone. They keep their last
+  message for late subscribers (transient local, depth 1): a consumer that subscribes on
+  seeing a new ID in the list still gets that body's first message.
 
 tf2_ros, tf2_msgs and hri_msgs are not on PyPI: each is used when it can be imported
 (``pose3d-interfaces build`` makes tf2_msgs and hri_msgs importable without a ROS
@@ -25,7 +28,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 from geometry_msgs.msg import TransformStamped
 import numpy as np
-from rclpy.qos import QoSProfile
+from rclpy.qos import DurabilityPolicy, QoSProfile
 from std_msgs.msg import Header
 
 from ..estimation.result import Person
@@ -48,6 +51,8 @@ except ImportError:  # pragma: no cover - depends on the installation
 
 #: REP-155's namespace of bodies.
 BODIES = '/humans/bodies'
+#: The bodies' topics: the last message waits for late subscribers.
+LATCHED = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 #: Skeleton2D's 18 keypoints in order (OpenPose's COCO model), each as the joints of ours
 #: it is the midpoint of, first match wins: the neck is the neck or thorax of a set that
 #: has one, else the shoulders' midpoint.
@@ -164,10 +169,12 @@ class FrameBroadcaster:
             self._publisher.publish(TFMessage(transforms=transforms))
 
     def close(self) -> None:
-        """Remove the /tf publisher this made (tf2_ros's broadcaster keeps its own)."""
-        if self._publisher is not None:
-            self._node.destroy_publisher(self._publisher)
-            self._publisher = None
+        """Remove the /tf publisher: this one's, or the one tf2_ros's broadcaster made."""
+        publisher = self._publisher if self._broadcaster is None else \
+            self._broadcaster.pub_tf
+        self._publisher = self._broadcaster = None
+        if publisher is not None:
+            self._node.destroy_publisher(publisher)
 
 
 class BodiesInterface:
@@ -183,32 +190,37 @@ class BodiesInterface:
                              'ros-$ROS_DISTRO-hri-msgs), or `pose3d-interfaces build PREFIX` '
                              'makes it')
         self._node = node
-        self._tracked = node.create_publisher(IdsList, f'{BODIES}/tracked', 10)
+        self._tracked = node.create_publisher(IdsList, f'{BODIES}/tracked', LATCHED)
         self._bodies: Dict[str, Tuple[Any, Any]] = {}  # body ID -> (skeleton2d, roi)
 
     def publish(self, header: Header, persons: Sequence[Person], width: int,
                 height: int) -> None:
         """Publish a frame's bodies: create the topics of new ones, drop those of gone ones."""
         bodies = {body_id(person): person for person in tracked(persons)}
-        for gone in set(self._bodies) - set(bodies):
-            for publisher in self._bodies.pop(gone):
-                self._node.destroy_publisher(publisher)
+        self._drop(set(self._bodies) - set(bodies))
         for identifier, person in bodies.items():
             if identifier not in self._bodies:
                 self._bodies[identifier] = (
                     self._node.create_publisher(
-                        Skeleton2D, f'{BODIES}/{identifier}/skeleton2d', 1),
+                        Skeleton2D, f'{BODIES}/{identifier}/skeleton2d', LATCHED),
                     self._node.create_publisher(
-                        NormalizedRegionOfInterest2D, f'{BODIES}/{identifier}/roi', 1))
+                        NormalizedRegionOfInterest2D, f'{BODIES}/{identifier}/roi', LATCHED))
             skeleton_publisher, roi_publisher = self._bodies[identifier]
             skeleton_publisher.publish(skeleton2d(header, person, width, height))
             roi_publisher.publish(roi(header, person, width, height))
         self._tracked.publish(IdsList(header=header, ids=list(bodies)))
 
+    def _drop(self, gone: set) -> None:
+        for identifier in gone:
+            for publisher in self._bodies.pop(identifier):
+                self._node.destroy_publisher(publisher)
+
+    def clear(self, header: Header) -> None:
+        """Say that no body is tracked any more (the node stops): an empty list, no topics."""
+        self._drop(set(self._bodies))
+        self._tracked.publish(IdsList(header=header, ids=[]))
+
     def close(self) -> None:
         """Destroy every topic this made."""
-        for publishers in self._bodies.values():
-            for publisher in publishers:
-                self._node.destroy_publisher(publisher)
-        self._bodies = {}
+        self._drop(set(self._bodies))
         self._node.destroy_publisher(self._tracked)

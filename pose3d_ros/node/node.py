@@ -185,6 +185,7 @@ class Pose3dNode(LifecycleNode):
             self.config = node_config(values)
             if not self._listen_to_tf() or not self._people_as_data():
                 self._stop_listening_to_tf()
+                self._stop_people_as_data()
                 return TransitionCallbackReturn.FAILURE
             estimator = self._compute.submit(PoseEstimator, self.config.estimator).result()
             self._compute.submit(estimator.warm_up).result()
@@ -228,9 +229,11 @@ class Pose3dNode(LifecycleNode):
                 self.get_logger().error(f'hri: {exc}; set hri to false to run without it')
                 return False
         if self.config.body_frames:
-            self._frames = FrameBroadcaster(self)
-            if not self._frames.available:
-                self.get_logger().info(f'body frames are not published: {self._frames.how}')
+            frames = FrameBroadcaster(self)
+            if frames.available:
+                self._frames = frames
+            else:
+                self.get_logger().info(f'body frames are not published: {frames.how}')
         return True
 
     def _stop_people_as_data(self) -> None:
@@ -270,6 +273,9 @@ class Pose3dNode(LifecycleNode):
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Unsubscribe, stop the worker and return cached GPU memory (models stay loaded)."""
         self._stop()
+        if self._bodies is not None:  # the node tracks nobody while inactive
+            self._bodies.clear(Header(stamp=self.get_clock().now().to_msg(),
+                                      frame_id=self.camera_frame))
         release_cached_memory()
         return super().on_deactivate(state)
 

@@ -53,14 +53,19 @@ def camera_pose() -> Dict[str, object]:
             'rotation': matrix_to_quaternion(rotation).tolist()}
 
 
-def node_process(interfaces: Path, *parameters: str) -> NodeProcess:
-    """Return the node with the stand-in tf2_ros and the camera pose in its buffer."""
+def node_process(interfaces: Optional[Path], *parameters: str) -> NodeProcess:
+    """
+    Return the node with the stand-in tf2_ros and the camera pose in its buffer.
+
+    ``interfaces``: the built tf2_msgs, for body frames through the stand-in's broadcaster
+    (which needs it, as the real one); None: without them (``body_frames:=false``).
+    """
     environment = ros_environment(DOMAIN_ID)
-    built = interface_environment(interfaces)
+    built = {} if interfaces is None else interface_environment(interfaces)
     for name in ('PYTHONPATH', 'LD_LIBRARY_PATH'):
         first = [str(REPO / 'test' / 'stand_ins')] if name == 'PYTHONPATH' else []
         environment[name] = os.pathsep.join(
-            first + [p for p in (built[name], environment.get(name)) if p])
+            first + [p for p in (built.get(name), environment.get(name)) if p])
     environment['TF2_STAND_IN'] = json.dumps([camera_pose()])
     arguments = ['-r', '__ns:=/tf_cam', '-p', 'device:=cpu', '-p', 'reliable_input:=true']
     for parameter in parameters:
@@ -173,8 +178,9 @@ def test_the_floor_from_tf_and_outputs_in_the_floor_frame(
 
 
 def test_an_unknown_ground_frame_falls_back_to_the_parameters(
-        context: Context, bus: tuple, model_dir: Path, interfaces: Path) -> None:
-    with node_process(interfaces, 'ground_frame:=no_such_floor', 'camera_height:=2.0') as node:
+        context: Context, bus: tuple, model_dir: Path) -> None:
+    with node_process(None, 'ground_frame:=no_such_floor', 'camera_height:=2.0',
+                      'body_frames:=false') as node:
         *answers, status = frames(context, node, bus, 1)
         assert node.stop() == 0, node.log()
     assert answers[0] is not None, node.log()
@@ -186,8 +192,8 @@ def test_an_unknown_ground_frame_falls_back_to_the_parameters(
 
 
 def test_an_unknown_target_frame_skips_the_frames(
-        context: Context, bus: tuple, model_dir: Path, interfaces: Path) -> None:
-    with node_process(interfaces, 'target_frame:=no_such_frame') as node:
+        context: Context, bus: tuple, model_dir: Path) -> None:
+    with node_process(None, 'target_frame:=no_such_frame', 'body_frames:=false') as node:
         answers = frames(context, node, bus, 1, timeout_s=8.0)
         assert node.stop() == 0, node.log()
     assert answers[0] is None  # no outputs for a frame TF cannot place

@@ -1,9 +1,12 @@
 """tf2_msgs and the hri_msgs subset built here: the type hashes, the command, the messages."""
 
+import os
 from pathlib import Path
+import subprocess
+import sys
 
 from pose3d_ros.cli.interfaces import main
-from pose3d_ros.interfaces.build import (digest, environment, is_built, type_hashes,
+from pose3d_ros.interfaces.build import (built_packages, digest, is_built, type_hashes,
                                          UPSTREAM_HASHES)
 import pytest
 from rclpy.serialization import deserialize_message, serialize_message
@@ -15,17 +18,52 @@ def test_the_built_types_are_the_upstream_ones(interfaces: Path) -> None:
     assert type_hashes(interfaces) == UPSTREAM_HASHES
 
 
+#: What a process of a shell that ran the printed lines can do: publish the built types.
+USE = """
+import rclpy
+from hri_msgs.msg import IdsList
+from tf2_msgs.msg import TFMessage
+rclpy.init()
+node = rclpy.create_node('interfaces_check')
+node.create_publisher(TFMessage, '/tf', 1).publish(TFMessage())
+node.create_publisher(IdsList, '/humans/bodies/tracked', 1).publish(IdsList(ids=['b1']))
+print('published')
+"""
+
+
 def test_the_command_says_how_to_use_a_prefix(interfaces: Path,
                                               capsys: pytest.CaptureFixture) -> None:
     assert main(['build', str(interfaces)]) == 0  # up to date: nothing rebuilt
     lines = capsys.readouterr().out.splitlines()
-    variables = environment(interfaces)
-    assert lines == [f'export {name}="{value}${{{name}:+:${name}}}"'
-                     for name, value in variables.items()]
-    assert Path(variables['LD_LIBRARY_PATH'], 'libhri_msgs__rosidl_typesupport_c.so').is_file()
+    assert len(lines) == 2 and is_built(interfaces) and len(digest()) == 64
+    # A new shell that runs them starts processes that publish the built types (the ROS
+    # wheels' start-up, which sets the library path once per process tree, runs anew).
+    variables = {name: value for name, value in os.environ.items() if name not in
+                 ('LD_LIBRARY_PATH', 'PYTHONPATH', '_ROS_WHEELS_BOOTSTRAP_COMPLETE')}
+    variables.update(ROS_DOMAIN_ID='97', ROS_AUTOMATIC_DISCOVERY_RANGE='LOCALHOST',
+                     RMW_IMPLEMENTATION='rmw_fastrtps_cpp')
+    script = '\n'.join(lines + [f'"{sys.executable}" -c "$USE"'])
+    done = subprocess.run(['bash', '-c', script], env={**variables, 'USE': USE},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and 'published' in done.stdout, done.stdout + done.stderr
     assert main(['check', str(interfaces)]) == 0
     assert capsys.readouterr().out.count('(equal to upstream)') == len(UPSTREAM_HASHES)
-    assert is_built(interfaces) and len(digest()) == 64
+
+
+def test_packages_an_install_provides_are_not_built(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # An installation's own tf2_msgs (outside any prefix built here) on the path.
+    installed = tmp_path / 'ros' / 'site-packages' / 'tf2_msgs'
+    installed.mkdir(parents=True)
+    (installed / '__init__.py').write_text('')
+    monkeypatch.syspath_prepend(str(installed.parent))
+    prefix = tmp_path / 'prefix'
+    assert main(['build', str(prefix)]) == 0
+    assert 'tf2_msgs is installed' in capsys.readouterr().err
+    assert [p.name for p in built_packages(prefix)] == ['hri_msgs']
+    assert set(type_hashes(prefix)) == {n for n in UPSTREAM_HASHES if n.startswith('hri_msgs')}
+    assert not (prefix / 'share' / 'tf2_msgs').exists()
 
 
 def test_a_prefix_not_built_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -1,12 +1,15 @@
 """People as ROS data, without DDS: body IDs and frames, Skeleton2D's keypoints."""
 
 from dataclasses import replace
+from pathlib import Path
+import re
 
 from builtin_interfaces.msg import Time
 import numpy as np
-from pose3d_ros.geometry.torso import torso_quaternion
+from pose3d_ros.geometry.rigid import quaternion_to_matrix
 from pose3d_ros.models.joint_sets import HUMAN36M_17
-from pose3d_ros.node.bodies import body_id, body_transforms, skeleton2d_points, tracked
+from pose3d_ros.node.bodies import (body_id, body_transforms, SKELETON2D_JOINTS,
+                                    skeleton2d_points, tracked)
 import pytest
 from std_msgs.msg import Header
 
@@ -29,7 +32,21 @@ def test_a_body_frame_is_at_the_hips_facing_out_of_the_body() -> None:
     assert frame.child_frame_id == 'body_b3' and frame.header == header
     t, q = frame.transform.translation, frame.transform.rotation
     np.testing.assert_allclose([t.x, t.y, t.z], persons[0].root)
-    np.testing.assert_allclose([q.x, q.y, q.z, q.w], torso_quaternion(persons[0].joints_3d))
+    # Facing the camera: the body's x (out of the body) points back along the optical axis,
+    # its z (towards the head) up the image, its y (the person's left) to the image's right.
+    rotation = quaternion_to_matrix([q.x, q.y, q.z, q.w])
+    np.testing.assert_allclose(rotation, [[0, 1, 0], [0, 0, -1], [-1, 0, 0]], atol=1e-9)
+
+
+def test_the_keypoints_are_in_the_order_of_skeleton2d_constants() -> None:
+    # The constants of the definition (NAME = index), e.g. RIGHT_SHOULDER = 2.
+    definition = (Path(__file__).resolve().parents[2] / 'pose3d_ros' / 'interfaces' /
+                  'definitions' / 'hri_msgs' / 'msg' / 'Skeleton2D.msg').read_text()
+    constants = dict(re.findall(r'^uint8 (\w+) = (\d+)$', definition, re.MULTILINE))
+    assert len(constants) == len(SKELETON2D_JOINTS) == 18
+    for name, index in constants.items():
+        first = SKELETON2D_JOINTS[int(index)][0]
+        assert first == (name.lower(),) or (name == 'NECK' and first == ('neck',)), name
 
 
 def test_skeleton2d_keypoints_follow_openpose_order_normalised() -> None:
