@@ -58,6 +58,8 @@ def test_packages_an_install_provides_are_not_built(tmp_path: Path,
     installed.mkdir(parents=True)
     (installed / '__init__.py').write_text('')
     monkeypatch.syspath_prepend(str(installed.parent))
+    for name in [name for name in sys.modules if name.split('.')[0] == 'tf2_msgs']:
+        monkeypatch.delitem(sys.modules, name)  # the built one, which other tests imported
     prefix = tmp_path / 'prefix'
     assert main(['build', str(prefix)]) == 0
     assert 'tf2_msgs is installed' in capsys.readouterr().err
