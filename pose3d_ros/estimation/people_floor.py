@@ -13,10 +13,12 @@ over a sliding window of ``window_s`` seconds and refits after every frame:
   :data:`FOOTPRINT_SPACING_M` apart: a sole nearer than that to one of its own only
   renews that one's time, so a person standing still is one vote, not one per frame, and
   a walker leaves a trail.
-- **the fit**: RANSAC then least squares with the people's mean body axis as a weak prior,
-  its height weighed with the people's statures (:func:`~..geometry.standing.fit_to_soles`;
-  each person's size error is shared by all of their footprints, so the height is known as
-  well as from as many points as people). It counts only with at least
+- **the fit**: RANSAC then least squares with the people's mean body axis as a weak prior
+  (:func:`~..geometry.standing.fit_to_soles`; each person's size error is shared by all
+  of their footprints, so the height is known as well as from as many points as people),
+  its height weighed with the people's statures
+  (:func:`~..geometry.standing.scaled_by_statures`). It is refitted only when footprints
+  came or went. It counts only with at least
   :data:`MIN_FOOTPRINTS` inliers from at least :data:`MIN_TRACKS` people, spread across
   the floor (:data:`~..geometry.ground.MIN_SPREAD_M` along its second axis). At most
   :data:`MAX_FOOTPRINTS` are kept, the most recently seen.
@@ -69,6 +71,8 @@ class PeopleFloor:
         self._tracks = np.zeros(0, dtype=np.int64)
         self._soles = Soles(*np.zeros((3, 0, 3)), 1.0)
         self._missed_frames: list = []  # times of the frames in a row whose soles missed
+        self._changes = 0  # footprints added or dropped: a refit can only then differ
+        self._fitted_for: Optional[Tuple[int, float]] = None  # (changes, stature) fitted
 
     def __len__(self) -> int:
         """Return how many footprints the window holds."""
@@ -76,7 +80,7 @@ class PeopleFloor:
 
     def reset(self) -> None:
         """Forget every footprint and the floor (a new stream, or a new camera)."""
-        self.plane = self._fitted = None
+        self.plane = self._fitted = self._fitted_for = None
         self._keep(np.zeros(len(self._times), dtype=bool))
         self._missed_frames = []
 
@@ -92,7 +96,7 @@ class PeopleFloor:
         tracked = [p for p in persons if p.track_id is not None]
         if tracked:
             soles = standing_soles(
-                np.array([p.joints_3d / p.floor_scale for p in tracked]),
+                np.array([p.fit_joints_3d for p in tracked]),
                 np.array([p.keypoints_2d for p in tracked]),
                 np.array([p.visibility for p in tracked]), image_size, tracked[0].joint_set)
             seen = np.isfinite(soles.points).all(axis=1)
@@ -129,7 +133,7 @@ class PeopleFloor:
         if len(self._missed_frames) < MOVED_FRAMES:
             return False
         self._keep(self._times >= self._missed_frames[0])  # the new floor's footprints
-        self.plane = self._fitted = None
+        self.plane = self._fitted = self._fitted_for = None
         self._missed_frames = []
         self.resets += 1
         return True
@@ -146,15 +150,25 @@ class PeopleFloor:
         self._times = np.append(self._times, time_s)
         self._tracks = np.append(self._tracks, track)
         self._soles = Soles.joined(self._soles, sole)
+        self._changes += 1
 
     def _keep(self, mask: np.ndarray) -> None:
+        self._changes += int(not mask.all())
         self._times, self._tracks, self._soles = \
             self._times[mask], self._tracks[mask], self._soles[mask]
 
     def _fit(self, stature_m: float) -> None:
-        """Fit the footprints: :attr:`plane`, None when the fit does not count (see above)."""
+        """
+        Fit the footprints: :attr:`plane`, None when the fit does not count (see above).
+
+        Only when footprints came or went, or the stature changed: renewing a footprint's
+        time moves no point.
+        """
+        if self._fitted_for == (self._changes, stature_m):
+            return
+        self._fitted_for = (self._changes, stature_m)
         self.plane = self._fitted = None
-        fitted = fit_to_soles(self._soles, 0.0, people=self._tracks)
+        fitted = fit_to_soles(self._soles, people=self._tracks)
         if fitted is None:
             return
         plane, inliers = fitted

@@ -10,6 +10,7 @@ from .horizon import Horizon
 from ..geometry.camera import CameraModel
 from ..geometry.ground import GroundPlane
 from ..geometry.rigid import RigidTransform
+from ..geometry.torso import torso_quaternion
 from ..models.joint_sets import BLAZEPOSE_33, JointSet
 
 
@@ -76,6 +77,16 @@ class Person:
     def root(self) -> np.ndarray:
         """Return the root: (3,) the hips' midpoint, metres, camera optical frame."""
         return self.joint_set.root_of(self.joints_3d)
+
+    @cached_property
+    def orientation(self) -> np.ndarray:
+        """Return the torso's orientation, (4,) quaternion x, y, z, w (:mod:`..geometry.torso`)."""
+        return torso_quaternion(self.joints_3d, self.joint_set)
+
+    @property
+    def fit_joints_3d(self) -> np.ndarray:
+        """Return (J, 3) the joints as the least-squares fit placed them (the floor's undone)."""
+        return self.joints_3d / self.floor_scale
 
     def transformed(self, transform: RigidTransform) -> 'Person':
         """Return the person with its 3D joints and foot point moved into another frame."""

@@ -302,7 +302,8 @@ class PoseTracker:
                  ids: Optional[Iterator[int]] = None) -> None:
         self.config = config
         self.tracks: List[Track] = []
-        self._ids = itertools.count(1) if ids is None else ids  # a tracker before's go on
+        # ``ids``: those of a tracker this one replaces, so that no id comes twice.
+        self._ids = itertools.count(1) if ids is None else ids
         self.lost_last_frame = False
 
     def reset(self) -> None:

@@ -140,8 +140,8 @@ class StreamFloor:
 def _unfloored(result: FrameResult) -> FrameResult:
     """Return ``result`` with its persons as the least-squares fit placed them."""
     return replace(result, ground=None, persons=tuple(
-        replace(p, joints_3d=p.joints_3d / p.floor_scale, on_ground=False, height_m=None,
-                foot=None, floor_scale=1.0) for p in result.persons))
+        replace(p, joints_3d=p.fit_joints_3d, on_ground=False, height_m=None, foot=None,
+                floor_scale=1.0) for p in result.persons))
 
 
 def evaluate_walks(estimator: PoseEstimator, walks: Iterable[FloorWalk], settle_s: float

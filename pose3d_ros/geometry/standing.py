@@ -350,20 +350,19 @@ def scaled_by_statures(plane: GroundPlane, soles: Soles, people: np.ndarray,
                        height_std_m=fused_std * plane.height_m * scale, inliers=plane.inliers)
 
 
-def fit_to_soles(soles: Soles, stature_m: float, people: Optional[np.ndarray] = None,
+def fit_to_soles(soles: Soles, people: Optional[np.ndarray] = None,
                  seed: int = 0) -> Optional[Tuple[GroundPlane, np.ndarray]]:
     """
-    Fit the floor to N standing people's :class:`Soles`, scaled by their statures.
+    Fit the floor to N standing people's :class:`Soles`.
 
     :func:`~.ground.fit_ground` with the points' error along their rays
     (:data:`FIT_SCALE_STD` of their distance) and the mean axis of those with a sole as
     a weak prior on the normal (:data:`AXIS_STD_DEG`), which settles the tilt a row of
-    feet leaves open; then its height weighed with the inliers' statures
-    (:func:`scaled_by_statures`). ``people`` (N,) says who each sole is (default: each
-    their own): one person's soles share their skeleton's size error, so the fit's height
-    is known as well as from as many points as there are people. Rows with a NaN sole are
-    left out. Returns the plane and (N,) who supports it, or None (fewer than three soles,
-    or a fit that fails).
+    feet leaves open. ``people`` (N,) says who each sole is (default: each their own):
+    one person's soles share their skeleton's size error, so the fit's height is known as
+    well as from as many points as there are people. Rows with a NaN sole are left out.
+    Returns the plane and (N,) who supports it, or None (fewer than three soles, or a fit
+    that fails).
     """
     supported = np.isfinite(soles.points).all(axis=1)
     if supported.sum() < 3:
@@ -376,8 +375,7 @@ def fit_to_soles(soles: Soles, stature_m: float, people: Optional[np.ndarray] = 
     plane, inliers = fitted
     people = np.arange(len(soles.points)) if people is None else np.asarray(people)
     shared = math.sqrt(inliers.sum() / len(np.unique(people[inliers])))
-    plane = replace(plane, height_std_m=plane.height_std_m * shared)
-    return scaled_by_statures(plane, soles[inliers], people[inliers], stature_m), inliers
+    return replace(plane, height_std_m=plane.height_std_m * shared), inliers
 
 
 def floor_from_people(joints: np.ndarray, keypoints: np.ndarray, visibility: np.ndarray,
@@ -386,9 +384,15 @@ def floor_from_people(joints: np.ndarray, keypoints: np.ndarray, visibility: np.
     """
     Fit the floor to the soles of the standing persons among N fitted skeletons.
 
-    :func:`fit_to_soles` of :func:`standing_soles`, each person their own. Returns the
-    plane and (N,) who supports it, or None (fewer than three standing persons with a foot
-    in view, or a fit that fails).
+    :func:`fit_to_soles` of :func:`standing_soles`, each person their own, its height
+    weighed with theirs (:func:`scaled_by_statures`). Returns the plane and (N,) who
+    supports it, or None (fewer than three standing persons with a foot in view, or a fit
+    that fails).
     """
-    return fit_to_soles(standing_soles(joints, keypoints, visibility, image_size, joint_set),
-                        stature_m, seed=seed)
+    soles = standing_soles(joints, keypoints, visibility, image_size, joint_set)
+    fitted = fit_to_soles(soles, seed=seed)
+    if fitted is None:
+        return None
+    plane, inliers = fitted
+    return scaled_by_statures(plane, soles[inliers], np.flatnonzero(inliers), stature_m), \
+        inliers

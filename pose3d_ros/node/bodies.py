@@ -26,13 +26,13 @@ install).
 
 from typing import Any, Dict, List, Sequence, Tuple
 
-from geometry_msgs.msg import TransformStamped
+from geometry_msgs.msg import Transform, TransformStamped, Vector3
 import numpy as np
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from std_msgs.msg import Header
 
+from .messages import person_pose
 from ..estimation.result import Person
-from ..geometry.torso import torso_quaternion
 from ..models.joint_sets import JointSet
 
 try:  # tf2_ros is used where it is installed (it is not on PyPI)
@@ -81,16 +81,12 @@ def body_transforms(header: Header, persons: Sequence[Person]) -> List[Transform
     """Return each tracked person's ``body_<bodyID>`` frame in ``header``'s frame, at its stamp."""
     transforms = []
     for person in tracked(persons):
-        transform = TransformStamped(header=header, child_frame_id=f'body_{body_id(person)}')
-        x, y, z = (float(v) for v in person.root)
-        transform.transform.translation.x = x
-        transform.transform.translation.y = y
-        transform.transform.translation.z = z
-        qx, qy, qz, qw = (float(v) for v in torso_quaternion(person.joints_3d,
-                                                             person.joint_set))
-        rotation = transform.transform.rotation
-        rotation.x, rotation.y, rotation.z, rotation.w = qx, qy, qz, qw
-        transforms.append(transform)
+        pose = person_pose(person)  # the frame is where ~/poses puts the person
+        position = pose.position
+        transforms.append(TransformStamped(
+            header=header, child_frame_id=f'body_{body_id(person)}', transform=Transform(
+                translation=Vector3(x=position.x, y=position.y, z=position.z),
+                rotation=pose.orientation)))
     return transforms
 
 

@@ -11,7 +11,7 @@ from typing import List, Optional, Sequence, Union
 
 from builtin_interfaces.msg import Duration
 import cv2
-from geometry_msgs.msg import Point, Pose, PoseArray
+from geometry_msgs.msg import Point, Pose, PoseArray, Quaternion
 import numpy as np
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, PointCloud2, PointField
 from std_msgs.msg import ColorRGBA, Header
@@ -21,7 +21,6 @@ from .image_decoding import decode_compressed, decode_raw, SUPPORTED_ENCODINGS
 from ..estimation.result import Person
 from ..geometry.camera import CameraModel
 from ..geometry.ground import GroundPlane
-from ..geometry.torso import torso_quaternion
 from ..models.joint_sets import RESULT_SETS
 from ..style import colour, label, person_id
 from ..visualisation import draw_skeletons
@@ -197,16 +196,15 @@ def markers(header: Header, persons: Sequence[Person], scale: float, lifetime_s:
     return array
 
 
+def person_pose(person: Person) -> Pose:
+    """Return a person's pose: the pelvis, oriented as the torso (x forward, y left, z up)."""
+    x, y, z, w = person.orientation.tolist()
+    return Pose(position=_point(person.root), orientation=Quaternion(x=x, y=y, z=z, w=w))
+
+
 def root_poses(header: Header, persons: Sequence[Person]) -> PoseArray:
-    """One pose per person: the pelvis, oriented as the torso (x forward, y left, z up)."""
-    poses = []
-    for person in persons:
-        pose = Pose(position=_point(person.root))
-        x, y, z, w = torso_quaternion(person.joints_3d, person.joint_set)
-        pose.orientation.x, pose.orientation.y = float(x), float(y)
-        pose.orientation.z, pose.orientation.w = float(z), float(w)
-        poses.append(pose)
-    return PoseArray(header=header, poses=poses)
+    """One pose per person (:func:`person_pose`)."""
+    return PoseArray(header=header, poses=[person_pose(person) for person in persons])
 
 
 def joint_poses(header: Header, persons: Sequence[Person]) -> PoseArray:
