@@ -84,11 +84,13 @@ class StreamDetections:
         self.estimator, self.parts, self.calls = estimator, parts, 0
         self.horizon: Optional[Horizon] = None
 
-    def __call__(self, frame: np.ndarray, camera: CameraModel) -> FrameResult:
+    def __call__(self, frame: np.ndarray, camera: CameraModel,
+                 timed: bool = False) -> FrameResult:
         """Estimate with the next part of the search, under the last call's horizon."""
         part = (self.calls % self.parts, self.parts)
         self.calls += 1
-        result = self.estimator(frame, camera, search=Search(part, self.horizon, stream=True))
+        result = self.estimator(frame, camera, search=Search(part, self.horizon, stream=True),
+                                timed=timed)
         self.horizon = result.horizon
         return result
 
@@ -142,7 +144,7 @@ def measure_estimators(estimators: Dict[str, PoseEstimator], frame: np.ndarray,
     for _ in range(repeats):
         for name, estimator in estimators.items():
             start = time.perf_counter()
-            result = estimator(frame, camera)
+            result = estimator(frame, camera, timed=True)
             elapsed = (time.perf_counter() - start) * 1e3
             times[name].append({**result.timings_ms, 'pipeline': elapsed,
                                 **{f'source {source}': ms

@@ -84,7 +84,7 @@ def profile_estimator(args: argparse.Namespace, snapshots: dict) -> int:
     activities = [ProfilerActivity.CPU] + \
         ([ProfilerActivity.CUDA] if estimator.device.type == 'cuda' else [])
     with profile(activities=activities) as profiler:
-        results = [estimator(frame, camera) for _ in range(args.repeats)]
+        results = [estimator(frame, camera, timed=True) for _ in range(args.repeats)]
     timings = [result.timings_ms for result in results]
     print(f'{args.runtime} on {estimator.device}, {args.pose_backend}, '
           f'{args.size[0]}x{args.size[1]}, {args.persons} persons, '

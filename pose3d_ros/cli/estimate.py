@@ -176,6 +176,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         config = from_values(EstimatorConfig, from_arguments(args, ESTIMATOR_SETTINGS))
         estimator = PoseEstimator(config)
+        if estimator.device.type == 'cuda':  # kernels chosen, graphs captured, memory known
+            estimator.warm_up()
     except (ValueError, ModelFileError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 2

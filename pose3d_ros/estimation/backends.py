@@ -69,8 +69,8 @@ class PoseBackend(Protocol):
 
 def inside_image(pixels: torch.Tensor, camera: CameraModel) -> torch.Tensor:
     """Return which (..., 2) delivered-image pixels lie inside the image, (...,) bool."""
-    limits = pixels.new_tensor([camera.width - 1, camera.height - 1])
-    return ((pixels >= 0) & (pixels <= limits)).all(-1)
+    u, v = pixels[..., 0], pixels[..., 1]
+    return (u >= 0) & (u <= camera.width - 1) & (v >= 0) & (v <= camera.height - 1)
 
 
 def _root_fit_inputs(kept: KeptPersons, camera: CameraModel,

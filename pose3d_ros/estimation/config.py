@@ -26,8 +26,15 @@ class EstimatorConfig:
     device: str = setting(
         'auto', 'Inference device (auto: CUDA when available, else the CPU).',
         pattern=DEVICE_PATTERN, pattern_text='auto, cpu, cuda or cuda:N')
-    fp16: bool = setting(False, 'Run the networks in half precision (CUDA only; decoding '
-                                'and geometry stay float32 and float64).')
+    fp16: bool = setting(False, 'Run the networks in half precision (CUDA only; their last '
+                                'layers, decoding and geometry stay float32 and float64).')
+    tf32: bool = setting(False, "Let CUDA's float32 convolutions and matrix products use TF32 "
+                                '(faster on Ampere and later, but results drift from the '
+                                "CPU's); applied to this estimator's calls only.")
+    cuda_graphs: bool = setting(
+        False, 'Replay the landmark network as CUDA graphs captured while configuring, one per '
+               'padded batch size (powers of two up to max_persons as configured; larger '
+               'batches in chunks of the largest): fewer launches per frame (CUDA only).')
     runtime: str = setting(
         'auto', 'What runs the networks: torch, litert (the official TFLite interpreter, CPU '
                 'only) or auto (torch on CUDA, on the CPU the faster of the two, timed at '

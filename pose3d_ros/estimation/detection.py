@@ -3,7 +3,8 @@ BlazePose person detector decoding: SSD anchors, box/keypoint decoding, weighted
 
 Constants follow MediaPipe's ``pose_detection`` graph (SsdAnchorsCalculator,
 TensorsToDetectionsCalculator and NonMaxSuppressionCalculator options of the 0.10.14
-release). All functions are pure torch and run on the tensors' device.
+release). All functions are pure torch on fixed-size, masked tensors
+(:mod:`.suppression`): they run on the tensors' device and never wait for it.
 """
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Tuple
 
 import torch
 
+from .suppression import leaders
 from ..geometry.boxes import from_centre_size, overlap
 
 
@@ -54,100 +56,117 @@ def ssd_anchor_centres(options: AnchorOptions = AnchorOptions()) -> torch.Tensor
     return torch.cat(centres).float()
 
 
+#: Anchors each detector view keeps for weighted NMS, best first, the slots of its
+#: fixed-size decoding: at least ANCHOR_SLOTS, and ANCHORS_PER_PERSON per person a frame may
+#: hold (``max_persons``). The real photographs' views hold at most 9 anchors scoring 0.5
+#: or more; a view with more loses its weakest, which the NMS would merge into a stronger
+#: one.
+ANCHOR_SLOTS = 32
+ANCHORS_PER_PERSON = 4
+
+
+def anchor_slots(max_persons: int) -> int:
+    """Return the anchors a detector view keeps when a frame holds ``max_persons``."""
+    return max(ANCHOR_SLOTS, ANCHORS_PER_PERSON * max_persons)
+
+
 @dataclass(frozen=True)
 class Detections:
     """
-    Person detections: the detector's face box, four keypoints and a score each.
+    Person detections in fixed-size slots: the detector's face box, four keypoints, a score.
 
     Coordinates are fractions of the detector input as decoded, or image pixels once a
-    view has mapped them (:func:`pose3d_ros.estimation.views.to_image`).
+    view has mapped them (:func:`pose3d_ros.estimation.views.to_image`). Every field has
+    the same leading slot dimensions (...): (V views, K) as decoded, (K,) once merged.
 
     Attributes
     ----------
     boxes
-        (N, 4) face box, corners x0, y0, x1, y1 (:mod:`pose3d_ros.geometry.boxes`).
+        (..., 4) face box, corners x0, y0, x1, y1 (:mod:`pose3d_ros.geometry.boxes`).
     keypoints
-        (N, 4, 2) detection keypoints (mid-hip, full-body scale point, mid-shoulder,
+        (..., 4, 2) detection keypoints (mid-hip, full-body scale point, mid-shoulder,
         upper-body scale point) as (x, y).
     scores
-        (N,) probabilities.
+        (...) probabilities.
+    valid
+        (...) bool: the slots that hold a detection; the others' values mean nothing.
 
     """
 
     boxes: torch.Tensor
     keypoints: torch.Tensor
     scores: torch.Tensor
+    valid: torch.Tensor
 
     def select(self, index: torch.Tensor) -> 'Detections':
-        """Return the detections at ``index`` (indices or a boolean mask)."""
-        return Detections(self.boxes[index], self.keypoints[index], self.scores[index])
+        """Return the slots at ``index`` (indices; a boolean mask would read the device)."""
+        return Detections(self.boxes[index], self.keypoints[index], self.scores[index],
+                          self.valid[index])
 
-    @staticmethod
-    def cat(parts: 'list[Detections]') -> 'Detections':
-        """Concatenate detection sets."""
-        return Detections(torch.cat([p.boxes for p in parts]),
-                          torch.cat([p.keypoints for p in parts]),
-                          torch.cat([p.scores for p in parts]))
+    def flatten(self) -> 'Detections':
+        """Return the slots of every view in one dimension, view after view."""
+        return Detections(self.boxes.reshape(-1, 4), self.keypoints.reshape(-1, 4, 2),
+                          self.scores.reshape(-1), self.valid.reshape(-1))
 
 
 def decode(raw_boxes: torch.Tensor, raw_scores: torch.Tensor, anchors: torch.Tensor,
-           input_size: int = 224, score_clip: float = 100.0,
-           min_score: float = 0.5) -> Detections:
+           min_scores: torch.Tensor, input_size: int = 224, score_clip: float = 100.0,
+           slots: int = ANCHOR_SLOTS) -> Detections:
     """
-    Decode one sample's detector outputs, keeping those scoring at least ``min_score``.
+    Decode V views' detector outputs: each view's ``slots`` best anchors, best first.
 
     Parameters
     ----------
     raw_boxes
-        (2254, 12) regressor output of one sample.
+        (V, 2254, 12) regressor outputs.
     raw_scores
-        (2254, 1) score logits of one sample.
+        (V, 2254, 1) score logits.
     anchors
         (2254, 2) anchor centres from :func:`ssd_anchor_centres`.
+    min_scores
+        (V,) each view's probability threshold: anchors under it are not valid.
     input_size
         Network input side in pixels (the regressors' scale).
     score_clip
         Logits are clipped to +-score_clip before the sigmoid.
-    min_score
-        Probability threshold.
+    slots
+        Anchors kept per view (at most the anchors' count).
+
+    Returns
+    -------
+    Detections
+        (V, slots), each view's in descending score (ties in anchor order).
 
     """
-    scores = torch.sigmoid(raw_scores[:, 0].clamp(-score_clip, score_clip))
-    keep = scores >= min_score
-    raw = raw_boxes[keep] / input_size
-    centres = anchors[keep]
-    boxes = from_centre_size(torch.cat([raw[:, 0:2] + centres, raw[:, 2:4]], dim=1))
-    keypoints = raw[:, 4:12].reshape(-1, 4, 2) + centres[:, None, :]
-    return Detections(boxes, keypoints, scores[keep])
+    scores = torch.sigmoid(raw_scores[..., 0].clamp(-score_clip, score_clip))
+    scores, order = torch.sort(scores, dim=-1, descending=True, stable=True)
+    scores, order = scores[:, :slots], order[:, :slots]
+    raw = torch.gather(raw_boxes, 1, order[..., None].expand(-1, -1, 12)) / input_size
+    centres = anchors[order]  # (V, slots, 2)
+    boxes = from_centre_size(torch.cat([raw[..., 0:2] + centres, raw[..., 2:4]], dim=-1))
+    keypoints = raw[..., 4:12].reshape(*order.shape, 4, 2) + centres[..., None, :]
+    return Detections(boxes, keypoints, scores, scores >= min_scores[:, None])
 
 
-def weighted_nms(detections: Detections, iou_threshold: float = 0.3) -> Detections:
+def weighted_nms(detections: Detections, iou_threshold: float = 0.3,
+                 count: int = ANCHOR_SLOTS) -> Detections:
     """
-    Merge overlapping detections as MediaPipe's WEIGHTED non-maximum suppression does.
+    Merge overlapping detections of each view as MediaPipe's WEIGHTED NMS does.
 
-    The highest-scoring remaining detection absorbs every remaining detection whose IoU
-    with it exceeds ``iou_threshold``; the merged box and keypoints are the score-weighted
-    mean of the group and the score is the leader's.
+    ``detections`` (V, K) in descending score per view, as :func:`decode` gives them. The
+    highest-scoring remaining detection absorbs every remaining detection whose IoU with
+    it exceeds ``iou_threshold``; the merged box and keypoints are the score-weighted mean
+    of the group and the score is the leader's. Returns each view's first ``count``
+    merged detections, (V, count), best first (:func:`~.suppression.leaders`).
     """
-    order = torch.argsort(detections.scores, descending=True)
-    boxes, keypoints, scores = (detections.boxes[order], detections.keypoints[order],
-                                detections.scores[order])
-    iou = overlap(boxes, boxes)
-    remaining = torch.ones(len(scores), dtype=torch.bool, device=scores.device)
-    merged = []
-    for leader in range(len(scores)):
-        if not remaining[leader]:
-            continue
-        group = remaining & (iou[leader] > iou_threshold)
-        group[leader] = True
-        remaining &= ~group
-        weights = scores[group] / scores[group].sum()
-        merged.append((
-            (boxes[group] * weights[:, None]).sum(0),
-            (keypoints[group] * weights[:, None, None]).sum(0),
-            scores[leader]))
-    if not merged:
-        return Detections(boxes[:0], keypoints[:0], scores[:0])
-    out_boxes, out_keypoints, out_scores = zip(*merged)
-    return Detections(torch.stack(out_boxes), torch.stack(out_keypoints),
-                      torch.stack(out_scores))
+    close = overlap(detections.boxes, detections.boxes) > iou_threshold
+    index, found, groups = leaders(
+        detections.scores, detections.valid,
+        lambda best: torch.take_along_dim(close, best[..., None], -2)[..., 0, :],
+        min(count, detections.scores.shape[-1]))
+    weights = groups * detections.scores[..., None, :]  # (V, leader, member)
+    total = weights.sum(-1).clamp(min=1e-12)
+    boxes = (weights @ detections.boxes) / total[..., None]
+    keypoints = torch.einsum('...lm,...mkc->...lkc', weights,
+                             detections.keypoints) / total[..., None, None]
+    return Detections(boxes, keypoints, detections.scores.gather(-1, index), found)

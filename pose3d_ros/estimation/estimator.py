@@ -19,43 +19,40 @@ Top-down as 3DMPPE (Moon et al. 2019), on the bundled BlazePose GHUM 3D networks
    physically plausible ones.
 5. ``postprocess``: one :class:`~.result.Person` per person, in numpy.
 
-Each stage is timed (``FrameResult.timings_ms``), and each proposal source's part of the
-first two (``FrameResult.source_timings_ms``). Nothing here imports rclpy.
+Each stage is timed (``FrameResult.timings_ms``; on CUDA when the call asks,
+:mod:`.timing`), and each proposal source's part of the first two
+(``FrameResult.source_timings_ms``). Nothing is read back from the device before the
+landmark stage's one copy of the kept persons to the host (:mod:`.slots`,
+:mod:`.suppression`). Nothing here imports rclpy.
 """
 
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import Callable, Dict, Optional, Tuple
+import math
+from typing import Callable, Dict, Iterator, Optional, Tuple
 
 import numpy as np
 import torch
 
 from .backends import BACKENDS, inside_image, Placement
 from .config import EstimatorConfig
+from .devices import memory_checked, on_device, precision, resolve_device, upload
 from .grounding import on_the_floor
 from .horizon import Horizon
 from .landmarks import (behind_another, decode_landmarks, duplicate_mask, KeptPersons,
                         Landmarks, regions_from_keypoints, same_person, torso_cover)
-from .proposals import Proposals, ProposalSource, Search, SOURCES
+from .proposals import Frame, Proposals, ProposalSource, Search, SOURCES
 from .regions import crop, Regions
 from .result import FrameResult, Person
-from .timing import stage
+from .slots import bucket_sizes, BucketedNetwork, CudaGraphs, SLOT_BATCHING
+from .timing import StageTimes
 from .verifier import body_shaped, verify
 from ..geometry import boxes
 from ..geometry.camera import CameraModel
 from ..geometry.ground import GroundPlane
 from ..models.blazepose import POSE_DETECTION, POSE_LANDMARK_FULL, VISIBILITY_THRESHOLD
 from ..models.joint_sets import JointSet
-from ..models.runtime import load_networks
-
-
-def resolve_device(name: str) -> torch.device:
-    """Turn ``'auto'`` into CUDA when available, else CPU; check explicit CUDA requests."""
-    if name == 'auto':
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    device = torch.device(name)
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f'device {name!r} requested but CUDA is not available')
-    return device
+from ..models.runtime import load_networks, Network
 
 
 def _added(first: Dict[str, float], second: Dict[str, float]) -> Dict[str, float]:
@@ -98,22 +95,36 @@ class PoseEstimator:
     def __init__(self, config: EstimatorConfig = EstimatorConfig()) -> None:
         self.config = config
         # LiteRT runs on the CPU: 'auto' means the CPU for it even beside a GPU.
+        #: The device, CUDA with its index (:func:`~.devices.resolve_device`).
         self.device = resolve_device(
             'cpu' if config.runtime == 'litert' and config.device == 'auto' else config.device)
-        if config.fp16 and self.device.type != 'cuda':
-            raise ValueError(f'fp16 needs a CUDA device, not {self.device}')
+        for name in ('fp16', 'cuda_graphs'):
+            if getattr(config, name) and self.device.type != 'cuda':
+                raise ValueError(f'{name} needs a CUDA device, not {self.device}')
         self.dtype = torch.float16 if config.fp16 else torch.float32
         if config.threads:
             torch.set_num_threads(config.threads)
-        self.detector, self.landmarker = load_networks(
-            (POSE_DETECTION, POSE_LANDMARK_FULL), config.runtime, self.device, self.dtype,
-            torch.get_num_threads(), config.model_dir or None)
+        with self._calls(), memory_checked(self.device, 'loading the networks'):
+            self.detector, self.landmarker = load_networks(
+                (POSE_DETECTION, POSE_LANDMARK_FULL), config.runtime, self.device, self.dtype,
+                torch.get_num_threads(), config.model_dir or None)
+            #: What places the kept persons in metres (:mod:`.backends`).
+            self.backend = BACKENDS[config.pose_backend](config, self.device, self.dtype)
         #: The runtime the networks run in: ``'torch'`` or ``'litert'``.
         self.runtime: str = self.detector.name
         #: Where candidate regions come from (:mod:`.proposals`).
         self.sources = {name: make(self.detector, self.device) for name, make in SOURCES.items()}
-        #: What places the kept persons in metres (:mod:`.backends`).
-        self.backend = BACKENDS[config.pose_backend](config, self.device, self.dtype)
+        #: What the landmark network looks at of the candidates' slots (:mod:`.slots`).
+        self.slot_batching = SLOT_BATCHING[self.device.type]
+        #: What runs the landmark network: the network itself, or with ``cuda_graphs``, once
+        #: :meth:`warm_up` has captured them, graphs of padded batch sizes (:mod:`.slots`).
+        self.landmark_runner: Network = self.landmarker
+
+    @contextmanager
+    def _calls(self) -> Iterator[None]:
+        """Run the block as every call runs: this device current, this TF32 setting."""
+        with on_device(self.device), precision(self.config.tf32):
+            yield
 
     @property
     def joint_set(self) -> JointSet:
@@ -123,7 +134,7 @@ class PoseEstimator:
     def __call__(self, rgb: np.ndarray, camera: CameraModel,
                  seeds: Optional[np.ndarray] = None, seed_scores: Optional[np.ndarray] = None,
                  detect: bool = True, search: Search = Search(),
-                 ground: Optional[GroundPlane] = None) -> FrameResult:
+                 ground: Optional[GroundPlane] = None, timed: bool = False) -> FrameResult:
         """
         Find the persons in ``rgb``.
 
@@ -159,6 +170,10 @@ class PoseEstimator:
             pose, else, for a single image (not ``search.stream``), a fit to its standing
             people (:mod:`.grounding`). Its standing people are placed on it, timed as part
             of ``place``.
+        timed
+            On CUDA, time the stages (:mod:`.timing`: CUDA events, read once the results are
+            in); otherwise ``timings_ms`` stays empty there and nothing waits for the GPU
+            but the results. The CPU's stages are always timed.
 
         Raises
         ------
@@ -174,8 +189,16 @@ class PoseEstimator:
         if (camera.width, camera.height) != (width, height):
             raise ValueError(f'image is {width} x {height} but the camera model is '
                              f'{camera.width} x {camera.height}')
+        with self._calls():
+            return self._search(rgb, camera, seeds, seed_scores, detect, search, ground, timed)
+
+    def _search(self, rgb: np.ndarray, camera: CameraModel, seeds: Optional[np.ndarray],
+                seed_scores: Optional[np.ndarray], detect: bool, search: Search,
+                ground: Optional[GroundPlane], timed: bool) -> FrameResult:
+        """Look once, or twice for the far rows of a single image (see :meth:`__call__`)."""
+        width, height = camera.width, camera.height
         sources = self.sources if detect else {}
-        result = self._estimate(rgb, camera, sources, seeds, seed_scores, search)
+        result = self._estimate(rgb, camera, sources, seeds, seed_scores, search, timed)
         fitted = self._horizon(result, search.horizon)
         far_rows, second_search = self.sources['far_rows'], replace(search, horizon=fitted)
         index, count = search.part
@@ -183,7 +206,8 @@ class PoseEstimator:
                 or not far_rows.layout(width, height, self.config,
                                        second_search)[index::count]):
             return self._grounded(replace(result, horizon=fitted), ground, search.stream)
-        second = self._estimate(rgb, camera, {'far_rows': far_rows}, None, None, second_search)
+        second = self._estimate(rgb, camera, {'far_rows': far_rows}, None, None, second_search,
+                                timed)
         persons = (result.persons + _outside(second.persons, result.persons))
         both = replace(result, persons=persons[:self.config.max_persons],
                        timings_ms=_added(result.timings_ms, second.timings_ms),
@@ -194,11 +218,16 @@ class PoseEstimator:
 
     def _grounded(self, result: FrameResult, ground: Optional[GroundPlane],
                   stream: bool) -> FrameResult:
-        """Place ``result``'s standing people on its floor, timed into the ``place`` stage."""
-        timings = {}
-        with stage(timings, 'place', self.device):
+        """
+        Place ``result``'s standing people on its floor, timed into the ``place`` stage.
+
+        In NumPy on the host: timed whenever the call's stages are.
+        """
+        timings = StageTimes(torch.device('cpu'), measure=True)
+        with timings.stage('place'):
             grounded = on_the_floor(result, self.config, ground, single=not stream)
-        return replace(grounded, timings_ms=_added(result.timings_ms, timings))
+        return replace(grounded, timings_ms=_added(result.timings_ms, timings.milliseconds())
+                       if result.timings_ms else {})
 
     @staticmethod
     def _horizon(result: FrameResult, given: Optional[Horizon]) -> Optional[Horizon]:
@@ -208,56 +237,79 @@ class PoseEstimator:
 
     def _estimate(self, rgb: np.ndarray, camera: CameraModel,
                   sources: Dict[str, ProposalSource], seeds: Optional[np.ndarray],
-                  seed_scores: Optional[np.ndarray], search: Search) -> FrameResult:
-        """Run the five stages once with these proposal sources and seeds."""
+                  seed_scores: Optional[np.ndarray], search: Search,
+                  timed: bool) -> FrameResult:
+        """
+        Run the five stages once with these proposal sources and seeds.
+
+        Nothing here reads a value back from the device until the landmark stage's kept
+        persons are copied to the host, in one transfer; the stages after it run in NumPy.
+        """
         height, width = rgb.shape[:2]
-        config, timings, source_timings = self.config, {}, {}
+        config = self.config
+        timings, source_timings = StageTimes(self.device, timed), StageTimes(self.device, timed)
         with torch.inference_mode():
-            with stage(timings, 'preprocess', self.device):
+            with timings.stage('preprocess'):
                 pixels = np.require(rgb, requirements='CW')  # read-only buffers are copied
                 # Uploaded once as uint8, made planar on the device (planar sampling is faster).
-                image = torch.from_numpy(pixels).to(self.device).permute(2, 0, 1).contiguous()
-                image = image.float()
+                image = upload(pixels, self.device).permute(2, 0, 1).contiguous()
+                frame = Frame(image.float(), pixels)
                 prepared = {}
                 for name, source in sources.items():
-                    with stage(source_timings, name, self.device):
-                        prepared[name] = source.prepare(image, config, search)
-            with stage(timings, 'propose', self.device):
+                    with source_timings.stage(name):
+                        prepared[name] = source.prepare(frame, config, search)
+            with timings.stage('propose'):
                 proposals = []
                 for name, source in sources.items():
-                    with stage(source_timings, name, self.device):
+                    with source_timings.stage(name):
                         proposals.append(source.propose(prepared[name], config))
                 if seeds is not None and len(seeds):
                     proposals.append(Proposals(
-                        torch.as_tensor(seeds, dtype=image.dtype,
-                                        device=self.device).reshape(-1, 2, 2),
-                        torch.as_tensor(seed_scores, dtype=image.dtype,
-                                        device=self.device).reshape(-1),
+                        upload(seeds, self.device, frame.image.dtype).reshape(-1, 2, 2),
+                        upload(seed_scores, self.device, frame.image.dtype).reshape(-1),
                         tracked=torch.ones(len(seeds), dtype=torch.bool, device=self.device)))
                 candidates = Proposals.cat(proposals) if proposals else Proposals(
-                    image.new_zeros((0, 2, 2)), image.new_zeros(0))
-            with stage(timings, 'landmarks', self.device):
-                kept = self._landmarks(image, candidates, camera, config)
-            with stage(timings, 'place', self.device):
-                kept, placement = verify(*self.backend.place(image, kept, camera, config),
+                    frame.image.new_zeros((0, 2, 2)), frame.image.new_zeros(0))
+            with timings.stage('landmarks'):
+                kept = self._landmarks(frame.image, candidates, camera, config)
+            with timings.stage('place'):
+                kept, placement = verify(*self.backend.place(frame.image, kept, camera, config),
                                          camera, self.joint_set, config)
-            with stage(timings, 'postprocess', self.device):
+            with timings.stage('postprocess'):
                 persons = self._persons(kept, placement, camera)
-        return FrameResult((width, height), camera, persons, timings,
-                           source_timings_ms=source_timings, horizon=search.horizon)
+        return FrameResult((width, height), camera, persons, timings.milliseconds(),
+                           source_timings_ms=source_timings.milliseconds(),
+                           horizon=search.horizon)
 
     def warm_up(self, width: int = 640, height: int = 480) -> None:
         """
         Run every stage once on a blank frame with one seeded region.
 
         Lazy initialisation, memory pools and kernel selection then happen here (the node
-        calls it while configuring) instead of on the first real frame.
+        calls it while configuring) instead of on the first real frame; with
+        ``cuda_graphs`` the landmark network's graphs are captured here.
+
+        Raises
+        ------
+        ValueError
+            The device ran out of memory (:func:`~.devices.memory_checked`).
+
         """
         seed = np.array([[[width / 2, height / 2], [width / 2, height / 4]]])
         camera = CameraModel.from_hfov(width, height, 60.0)
-        self(np.zeros((height, width, 3), np.uint8), camera, seeds=seed, seed_scores=np.ones(1))
-        with torch.inference_mode():
-            self.backend.warm_up(torch.zeros((3, height, width), device=self.device), camera)
+        with memory_checked(self.device, 'warming up'):
+            if self.config.cuda_graphs and self.landmark_runner is self.landmarker:
+                with self._calls(), torch.inference_mode():
+                    example = torch.zeros((3, *POSE_LANDMARK_FULL.input_size),
+                                          device=self.device)
+                    sizes = bucket_sizes(self.config.max_persons)
+                    self.landmark_runner = BucketedNetwork(
+                        self.landmarker, sizes, CudaGraphs(self.landmarker, sizes, example))
+            self(np.zeros((height, width, 3), np.uint8), camera, seeds=seed,
+                 seed_scores=np.ones(1))
+            with self._calls(), torch.inference_mode():
+                self.backend.warm_up(torch.zeros((3, height, width), device=self.device),
+                                     camera)
 
     def _landmarks(self, image: torch.Tensor, candidates: Proposals, camera: CameraModel,
                    config: EstimatorConfig) -> KeptPersons:
@@ -287,50 +339,47 @@ class PoseEstimator:
         ``max_persons``, best proposal score first, copied to the host in one transfer:
         the later stages run in NumPy.
         """
-        keypoints, scores, refine = candidates.keypoints, candidates.scores, candidates.from_box
-        needed, tracked = candidates.min_presence, candidates.tracked
+        index, boxes = self.slot_batching(candidates.valid, candidates.from_box)
+        keypoints, scores, needed, tracked, valid = (
+            values if index is None else values[index] for values in (
+                candidates.keypoints, candidates.scores, candidates.min_presence,
+                candidates.tracked, candidates.valid))
+        refine = torch.zeros_like(valid).index_fill_(0, boxes, True)
         to_source = None
-        if camera.distorted and len(keypoints):
-            fx, fy, cx, cy = camera.intrinsics
-            pinhole = camera.normalised(keypoints.double().cpu().numpy()) * [fx, fy] + [cx, cy]
-            keypoints = torch.from_numpy(pinhole).to(keypoints)
+        if camera.distorted:
+            keypoints = camera.undistort(keypoints.double()).to(keypoints.dtype)
             to_source = camera.distort
         regions = regions_from_keypoints(keypoints)
-        if refine.any():
-            first = self._landmark_network(image, regions.select(refine), to_source)
-            keypoints = keypoints.clone()
-            keypoints[refine] = first.alignment
-            regions = regions_from_keypoints(keypoints)
-        landmarks = self._landmark_network(image, regions, to_source)
-        if refine.any():  # a box's first answer stays a candidate beside its refined one
-            landmarks = Landmarks.cat([landmarks, first])
-            scores = torch.cat([scores, scores[refine]])
-            needed = torch.cat([needed, needed[refine]])
-            tracked = torch.cat([tracked, tracked[refine]])
-            refine = torch.cat([refine, refine[refine]])
+        first = self._landmark_network(image, regions.select(boxes), to_source)
+        keypoints = keypoints.index_copy(0, boxes, first.alignment.to(keypoints.dtype))
+        regions = regions_from_keypoints(keypoints)
+        # A box's first answer stays a candidate beside its refined one.
+        landmarks = Landmarks.cat([self._landmark_network(image, regions, to_source), first])
+        scores, needed, tracked, valid, refine = (
+            torch.cat([values, values[boxes]]) for values in (scores, needed, tracked, valid,
+                                                              refine))
         delivered = camera.distort(landmarks.pixels.double())
         inside = inside_image(delivered, camera)
         visible = (landmarks.visibility >= VISIBILITY_THRESHOLD) & inside
         presence = torch.where(refine, config.min_box_pose_presence, config.min_pose_presence)
         presence = torch.where(needed.isnan(), presence, needed)
-        kept = ((landmarks.pose_score >= presence) &
-                (visible.sum(-1) >= config.min_visible_landmarks)).nonzero()[:, 0]
-        cover = torso_cover(landmarks.select(kept))
-        bodies = body_shaped(landmarks.pixels[kept], landmarks.regions.sides[kept],
-                             cover.diagonal(), config)
-        kept, cover = kept[bodies], cover[bodies][:, bodies]
-        same = same_person(landmarks.pixels[kept], visible[kept], landmarks.regions.sides[kept],
-                           cover, config.duplicate_similarity, config.duplicate_torso_cover)
-        behind = behind_another(cover, tracked[kept], landmarks.regions.sides[kept],
-                                config.duplicate_torso_cover)
-        kept = kept[duplicate_mask(same, (landmarks.pose_score + scores)[kept] - 2.0 * behind)]
+        sides = landmarks.regions.sides
+        cover = torso_cover(landmarks)
+        candidate = (valid & (landmarks.pose_score >= presence) &
+                     (visible.sum(-1) >= config.min_visible_landmarks) &
+                     body_shaped(landmarks.pixels, sides, cover.diagonal(), config))
+        same = same_person(landmarks.pixels, visible, sides, cover, config.duplicate_similarity,
+                           config.duplicate_torso_cover)
+        behind = behind_another(cover, tracked & candidate, sides, config.duplicate_torso_cover)
+        kept = candidate & duplicate_mask(same, (landmarks.pose_score + scores) - 2.0 * behind,
+                                          candidate)
         # The best max_persons by proposal score, in that order, whatever their source.
-        kept = kept[torch.argsort(scores[kept], descending=True, stable=True)]
+        best = torch.sort(torch.where(kept, scores, -math.inf), descending=True,
+                          stable=True)[1][:config.max_persons]
         return KeptPersons.to_host(
-            kept[:config.max_persons], pixels=landmarks.pixels, delivered=delivered,
+            best, kept[best], pixels=landmarks.pixels, delivered=delivered,
             world=landmarks.world, visibility=landmarks.visibility, inside=inside,
-            alignment=camera.distort(landmarks.alignment.double()),
-            sides=landmarks.regions.sides, scores=scores)
+            alignment=camera.distort(landmarks.alignment.double()), sides=sides, scores=scores)
 
     def _landmark_network(self, image: torch.Tensor, regions: Regions,
                           to_source: Optional[Callable]) -> Landmarks:
@@ -338,7 +387,7 @@ class PoseEstimator:
         size = POSE_LANDMARK_FULL.input_size[0]
         crops = crop(image, regions, size, 'border', to_source)
         if len(regions):
-            outputs = self.landmarker(POSE_LANDMARK_FULL.to_input(crops))
+            outputs = self.landmark_runner(POSE_LANDMARK_FULL.to_input(crops))
             raw, flag, segmentation, heatmaps, world = (output.float() for output in outputs)
         else:  # the networks reject empty batches; decode an empty set instead
             raw, flag = crops.new_zeros((0, 195)), crops.new_zeros((0, 1))

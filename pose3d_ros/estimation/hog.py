@@ -30,12 +30,14 @@ import contextlib
 from dataclasses import dataclass
 import functools
 import math
-from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, ContextManager, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .devices import constant, precision, upload
+from .suppression import leaders
 from ..geometry.boxes import overlap
 
 # OpenCV's fastAtan2 polynomial in degrees (cv::hal::fastAtan32f, core/src/mathfuncs_core).
@@ -350,29 +352,9 @@ def normalise_blocks(histograms: torch.Tensor, threshold: float = 0.2) -> torch.
     return clipped.div_(clipped.square().sum(-1, keepdim=True).sqrt_().add_(1e-3))
 
 
-@contextlib.contextmanager
-def _float32_convolutions(device: torch.device) -> Iterator[None]:
+def _float32_convolutions(device: torch.device) -> ContextManager:
     """Run cuDNN's float32 convolutions in float32 rather than its default, TF32."""
-    if device.type != 'cuda':
-        yield
-        return
-    cudnn = torch.backends.cudnn
-    try:
-        saved = cudnn.allow_tf32
-    except RuntimeError:  # TF32 flags were set per operator: use that interface too
-        saved = None
-    if saved is None:
-        previous, cudnn.conv.fp32_precision = cudnn.conv.fp32_precision, 'ieee'
-        try:
-            yield
-        finally:
-            cudnn.conv.fp32_precision = previous
-    else:
-        cudnn.allow_tf32 = False
-        try:
-            yield
-        finally:
-            cudnn.allow_tf32 = saved
+    return precision(False, matmul=False) if device.type == 'cuda' else contextlib.nullcontext()
 
 
 def _block_grid(maps: torch.Tensor, model: HogModel) -> torch.Tensor:
@@ -542,10 +524,11 @@ def pyramid(width: int, height: int, model: Union[str, HogModel] = 'people_64x12
     return levels
 
 
-def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float = 0.5,
-        max_count: Optional[int] = None, min_neighbours: int = 0) -> torch.Tensor:
+def nms_slots(boxes: torch.Tensor, scores: torch.Tensor, valid: torch.Tensor,
+              iou_threshold: float = 0.5, max_count: int = 100,
+              min_neighbours: int = 0) -> Tuple[torch.Tensor, torch.Tensor]:
     """
-    Return the indices of the boxes greedy non-maximum suppression keeps, best first.
+    Return the boxes greedy non-maximum suppression keeps, best first, in ``max_count`` slots.
 
     Parameters
     ----------
@@ -553,44 +536,58 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float = 0.5,
         (N, 4) corners x0, y0, x1, y1.
     scores
         (N,) higher is better.
+    valid
+        (N,) bool: the slots that hold a candidate.
     iou_threshold
         The best remaining box is kept, and every remaining box whose IoU with it
         exceeds this is dropped.
     max_count
-        Stop after this many kept boxes (None: no limit).
+        At most this many kept boxes: the slots returned.
     min_neighbours
         Keep a box only if it dropped at least this many others, its neighbours (one
         with fewer is not kept but still drops them).
+
+    Returns
+    -------
+    index
+        (max_count,) indices into the boxes (fixed steps on the device,
+        :func:`~.suppression.leaders`).
+    kept
+        (max_count,) bool: the slots that hold a kept box.
 
     """
     if boxes.dim() != 2 or boxes.shape[-1] != 4 or scores.shape != boxes.shape[:1]:
         raise ValueError(f'boxes must be (N, 4) and scores (N,), got {tuple(boxes.shape)} '
                          f'and {tuple(scores.shape)}')
-    order = torch.argsort(scores, descending=True, stable=True)
-    limit = len(order) if max_count is None else max_count
-    keep = []
-    while order.numel() and len(keep) < limit:
-        best, rest = order[0], order[1:]
-        close = overlap(boxes[best][None], boxes[rest])[0] > iou_threshold
-        if not min_neighbours or int(close.sum()) >= min_neighbours:
-            keep.append(best)
-        order = rest[~close]
-    if not keep:
-        return torch.zeros(0, dtype=torch.long, device=boxes.device)
-    return torch.stack(keep)
+    # A leader without enough neighbours still drops them: take enough leaders that
+    # max_count of them can have them (every leader, when any may lack them).
+    steps = len(scores) if min_neighbours else min(max_count, len(scores))
+    index, found, groups = leaders(
+        scores, valid, lambda best: overlap(boxes[best], boxes)[0] > iou_threshold, steps)
+    kept = found & (groups.sum(-1) > min_neighbours)
+    order = torch.sort((~kept).to(torch.uint8), stable=True)[1][:max_count]
+    return index[order], kept[order]
 
 
-def candidates(image: torch.Tensor, model: Union[str, HogModel] = 'people_64x128',
-               hit_threshold: float = 0.0, scale_step: float = 1.05, upscale: float = 1.0,
-               max_levels: int = 64, min_height: float = 0.0,
-               max_height: float = math.inf) -> Tuple[torch.Tensor, torch.Tensor]:
+def nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float = 0.5,
+        max_count: Optional[int] = None, min_neighbours: int = 0) -> torch.Tensor:
+    """Return the indices of the boxes :func:`nms_slots` keeps, best first (None: no limit)."""
+    count = len(scores) if max_count is None else max_count
+    index, kept = nms_slots(boxes, scores, torch.ones_like(scores, dtype=torch.bool),
+                            iou_threshold, count, min_neighbours)
+    return index[kept]
+
+
+def windows(image: torch.Tensor, model: Union[str, HogModel] = 'people_64x128',
+            scale_step: float = 1.05, upscale: float = 1.0, max_levels: int = 64,
+            min_height: float = 0.0,
+            max_height: float = math.inf) -> Tuple[torch.Tensor, torch.Tensor]:
     """
-    Return every window of every pyramid level scoring at least ``hit_threshold``.
+    Return every window of every pyramid level and its score, as many as the size gives.
 
     The arguments are :func:`detect`'s. Returns (N, 4) x0, y0, x1, y1 window corners in
     image pixels (float) and their (N,) scores, level by level, each level's windows in
-    row-major order: before non-maximum suppression, as OpenCV's ``detectMultiScale``
-    with ``groupThreshold=0``.
+    row-major order.
     """
     model = _model(model)
     batch = _batch(image)
@@ -606,13 +603,34 @@ def candidates(image: torch.Tensor, model: Union[str, HogModel] = 'people_64x128
         else:  # bilinear, half-pixel centres, rounded like OpenCV's 8-bit levels
             level = _resize(batch, level_width, level_height)
         scores = window_scores(level, model)[0]
-        rows, cols = torch.nonzero(scores >= hit_threshold, as_tuple=True)
-        x0, y0 = cols.to(scores.dtype) * stride_x, rows.to(scores.dtype) * stride_y
+        rows, cols = torch.meshgrid(torch.arange(scores.shape[0], device=scores.device),
+                                    torch.arange(scores.shape[1], device=scores.device),
+                                    indexing='ij')
+        x0 = cols.reshape(-1).to(scores.dtype) * stride_x
+        y0 = rows.reshape(-1).to(scores.dtype) * stride_y
         corners = torch.stack([x0, y0, x0 + model.window[0], y0 + model.window[1]], 1)
-        all_boxes.append(corners * scores.new_tensor([width / level_width,
-                                                      height / level_height] * 2))
-        all_scores.append(scores[rows, cols])
+        all_boxes.append(corners * constant((width / level_width, height / level_height) * 2,
+                                            scores.device, scores.dtype))
+        all_scores.append(scores.reshape(-1))
     return torch.cat(all_boxes), torch.cat(all_scores)
+
+
+def candidates(image: torch.Tensor, model: Union[str, HogModel] = 'people_64x128',
+               hit_threshold: float = 0.0, scale_step: float = 1.05, upscale: float = 1.0,
+               max_levels: int = 64, min_height: float = 0.0,
+               max_height: float = math.inf) -> Tuple[torch.Tensor, torch.Tensor]:
+    """
+    Return every window of every pyramid level scoring at least ``hit_threshold``.
+
+    The arguments are :func:`detect`'s. Returns (N, 4) x0, y0, x1, y1 window corners in
+    image pixels (float) and their (N,) scores, level by level, each level's windows in
+    row-major order: before non-maximum suppression, as OpenCV's ``detectMultiScale``
+    with ``groupThreshold=0``.
+    """
+    boxes, scores = windows(image, model, scale_step, upscale, max_levels, min_height,
+                            max_height)
+    hits = scores >= hit_threshold
+    return boxes[hits], scores[hits]
 
 
 @functools.lru_cache(maxsize=None)
@@ -629,10 +647,13 @@ def _opencv_descriptor(model: HogModel, max_levels: int):
     return descriptor
 
 
-def opencv_candidates(image: torch.Tensor, model: Union[str, HogModel] = 'people_64x128',
+def opencv_candidates(image: Union[torch.Tensor, np.ndarray],
+                      model: Union[str, HogModel] = 'people_64x128',
                       hit_threshold: float = 0.0, scale_step: float = 1.05,
                       upscale: float = 1.0, max_levels: int = 64, min_height: float = 0.0,
-                      max_height: float = math.inf) -> Tuple[torch.Tensor, torch.Tensor]:
+                      max_height: float = math.inf,
+                      device: Optional[torch.device] = None
+                      ) -> Tuple[torch.Tensor, torch.Tensor]:
     """
     Return what :func:`candidates` returns, computed by OpenCV's own HOGDescriptor.
 
@@ -640,18 +661,25 @@ def opencv_candidates(image: torch.Tensor, model: Union[str, HogModel] = 'people
     8 bits and enlarged ``upscale`` times first (bilinear): on the CPU it runs 2.4 to 2.9
     times faster than the torch computation (docs/estimation.md), with the same windows
     but for a few scoring within 0.04 of the threshold (OpenCV resizes its levels in fixed
-    point). Results are on the image's device.
+    point). ``image`` may also be the (H, W, 3) uint8 RGB image on the host, which saves
+    copying it back from the device. Results are on ``device`` (default: the image's).
     """
     import cv2
 
     model = _model(model)
-    if image.dim() != 3 or image.shape[0] != 3:
-        raise ValueError(f'image must be (3, H, W), got shape {tuple(image.shape)}')
-    rgb = image.permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+    if isinstance(image, np.ndarray):
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f'image must be (H, W, 3) uint8, got {image.shape} {image.dtype}')
+        rgb, device = image, device or torch.device('cpu')
+    else:
+        if image.dim() != 3 or image.shape[0] != 3:
+            raise ValueError(f'image must be (3, H, W), got shape {tuple(image.shape)}')
+        rgb = image.permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+        device = device or image.device
     bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     if upscale != 1.0:
         bgr = cv2.resize(bgr, None, fx=upscale, fy=upscale, interpolation=cv2.INTER_LINEAR)
-    empty = image.new_zeros((0, 4)), image.new_zeros(0)
+    empty = torch.zeros((0, 4), device=device), torch.zeros(0, device=device)
     if bgr.shape[1] < model.window[0] or bgr.shape[0] < model.window[1]:
         return empty
     rects, weights = _opencv_descriptor(model, max_levels).detectMultiScale(
@@ -659,22 +687,86 @@ def opencv_candidates(image: torch.Tensor, model: Union[str, HogModel] = 'people
         scale=scale_step, groupThreshold=0)
     if len(rects) == 0:
         return empty
-    corners = torch.as_tensor(np.asarray(rects, np.float32).reshape(-1, 4), device=image.device)
+    corners = np.asarray(rects, np.float32).reshape(-1, 4)
     corners[:, 2:] += corners[:, :2]
     corners /= upscale
-    scores = torch.as_tensor(np.asarray(weights, np.float32).reshape(-1), device=image.device)
+    scores = np.asarray(weights, np.float32).reshape(-1)
     height = corners[:, 3] - corners[:, 1]
-    inside = (height >= min_height) & (height <= max_height)
-    return corners[inside], scores[inside]
+    inside = (height >= min_height) & (height <= max_height)  # chosen on the host
+    return upload(corners[inside], device), upload(scores[inside], device)
 
 
-#: What computes the candidate windows: :func:`candidates` (torch, any device) or
-#: :func:`opencv_candidates` (OpenCV, the CPU).
-ENGINES: Dict[str, Callable[..., Tuple[torch.Tensor, torch.Tensor]]] = {
-    'torch': candidates, 'opencv': opencv_candidates}
+def _torch_windows(image: torch.Tensor, model: Union[str, HogModel], hit_threshold: float,
+                   *pyramid_args: Any, device: Optional[torch.device]
+                   ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Return every window (:func:`windows`, on the image's device), those scoring valid."""
+    boxes, scores = windows(image, model, *pyramid_args)
+    return boxes, scores, scores >= hit_threshold
 
 
-def detect(image: torch.Tensor, model: Union[str, HogModel] = 'people_64x128',
+def _opencv_windows(image: Union[torch.Tensor, np.ndarray], model: Union[str, HogModel],
+                    hit_threshold: float, *pyramid_args: Any, device: torch.device
+                    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Return OpenCV's candidates (:func:`opencv_candidates`), all valid."""
+    boxes, scores = opencv_candidates(image, model, hit_threshold, *pyramid_args,
+                                      device=device)
+    return boxes, scores, torch.ones_like(scores, dtype=torch.bool)
+
+
+#: What computes the candidate windows: :func:`windows` (torch, on the image's device: all
+#: of them, as many as the image size gives, those under the threshold not valid) or
+#: :func:`opencv_candidates` (OpenCV on the CPU: the ones above the threshold).
+ENGINES: Dict[str, Callable[..., Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]] = {
+    'torch': _torch_windows, 'opencv': _opencv_windows}
+
+
+def detect_slots(image: Union[torch.Tensor, np.ndarray],
+                 model: Union[str, HogModel] = 'people_64x128', hit_threshold: float = 0.0,
+                 scale_step: float = 1.05, upscale: float = 1.0, max_levels: int = 64,
+                 min_height: float = 0.0, max_height: float = math.inf,
+                 iou_threshold: float = 0.5, min_neighbours: int = 0,
+                 max_detections: int = 100, engine: str = 'torch',
+                 device: Optional[torch.device] = None
+                 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """
+    Detect people as :func:`detect` does, in ``max_detections`` fixed slots.
+
+    Returns (K, 4) boxes, their scores and (K,) bool, the slots that hold a detection: K
+    is ``max_detections``, or the candidates' count when smaller (the ``torch`` engine's
+    are every window, as many as the image size gives). With the ``torch`` engine nothing
+    here waits for the device; it counts no neighbours (``min_neighbours`` 0: every
+    window would be a step; :func:`detect` does). ``image`` may be the (H, W, 3) uint8 host
+    image for the ``opencv`` engine, with ``device`` where the results go.
+    """
+    if min_neighbours and engine == 'torch':
+        raise ValueError('detect_slots with the torch engine counts no neighbours '
+                         '(min_neighbours 0); detect does')
+    return _detect(image, model, hit_threshold, (scale_step, upscale, max_levels, min_height,
+                                                 max_height),
+                   iou_threshold, min_neighbours, max_detections, engine, device, False)
+
+
+def _detect(image: Union[torch.Tensor, np.ndarray], model: Union[str, HogModel],
+            hit_threshold: float, pyramid_args: Tuple, iou_threshold: float,
+            min_neighbours: int, max_detections: int, engine: str,
+            device: Optional[torch.device], compact: bool
+            ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Find the candidates, ``compact``: only the valid ones, and suppress in slots."""
+    if engine not in ENGINES:
+        raise ValueError(f'engine must be one of {", ".join(ENGINES)}, got {engine!r}')
+    if engine == 'torch' and not torch.is_tensor(image):
+        raise ValueError('the torch engine needs the image as a (3, H, W) tensor')
+    boxes, scores, valid = ENGINES[engine](image, model, hit_threshold, *pyramid_args,
+                                           device=device)
+    if compact:  # a host caller: the count of candidates bounds the suppression's steps
+        boxes, scores, valid = boxes[valid], scores[valid], valid[valid]
+    index, kept = nms_slots(boxes, scores, valid, iou_threshold, max_detections,
+                            min_neighbours)
+    return boxes[index], scores[index], kept
+
+
+def detect(image: Union[torch.Tensor, np.ndarray],
+           model: Union[str, HogModel] = 'people_64x128',
            hit_threshold: float = 0.0, scale_step: float = 1.05, upscale: float = 1.0,
            max_levels: int = 64, min_height: float = 0.0, max_height: float = math.inf,
            iou_threshold: float = 0.5, min_neighbours: int = 0,
@@ -686,7 +778,8 @@ def detect(image: torch.Tensor, model: Union[str, HogModel] = 'people_64x128',
     Parameters
     ----------
     image
-        (3, H, W) RGB, float 0..255 (uint8 is converted), on the device to run on.
+        (3, H, W) RGB, float 0..255 (uint8 is converted), on the device to run on; for
+        the ``opencv`` engine also the (H, W, 3) uint8 RGB image.
     model
         A :class:`HogModel` or its name in :data:`HOG_MODELS`.
     hit_threshold
@@ -720,12 +813,12 @@ def detect(image: torch.Tensor, model: Union[str, HogModel] = 'people_64x128',
         (N,) their SVM scores, best first.
 
     An image smaller than the window (after ``upscale``) gives no detections, (0, 4) and
-    (0,).
+    (0,). :func:`detect_slots` is the same in fixed slots, without reading the count.
 
     """
-    if engine not in ENGINES:
-        raise ValueError(f'engine must be one of {", ".join(ENGINES)}, got {engine!r}')
-    boxes, scores = ENGINES[engine](image, model, hit_threshold, scale_step, upscale,
-                                    max_levels, min_height, max_height)
-    keep = nms(boxes, scores, iou_threshold, max_detections, min_neighbours)
-    return boxes[keep], scores[keep]
+    boxes, scores, kept = _detect(image, model, hit_threshold, (scale_step, upscale,
+                                                                max_levels, min_height,
+                                                                max_height),
+                                  iou_threshold, min_neighbours, max_detections, engine, None,
+                                  True)
+    return boxes[kept], scores[kept]

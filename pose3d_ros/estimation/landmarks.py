@@ -15,7 +15,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from .devices import constant
 from .regions import crop_to_image, image_to_crop, normalise_angle, Regions
+from .suppression import greedy_keep
 from ..models.blazepose import (AUX_ROI_LANDMARKS, NUM_LANDMARKS, NUM_NETWORK_LANDMARKS,
                                 TORSO_LANDMARKS)
 
@@ -114,7 +116,8 @@ def torso_cover(landmarks: Landmarks) -> torch.Tensor:
     """
     segmentation, count = landmarks.segmentation, len(landmarks.pixels)
     size = segmentation.shape[-1]
-    torso = landmarks.pixels[:, list(TORSO_LANDMARKS)].reshape(1, -1, 2).expand(count, -1, -1)
+    torso = landmarks.pixels[:, constant(TORSO_LANDMARKS, segmentation.device)].reshape(
+        1, -1, 2).expand(count, -1, -1)
     cells = torch.floor(image_to_crop(torso, landmarks.regions, size)).long()  # (N, 4N, 2)
     col, row = cells[..., 0], cells[..., 1]
     inside = (col >= 0) & (col < size) & (row >= 0) & (row < size)
@@ -209,7 +212,8 @@ def decode_landmarks(raw: torch.Tensor, pose_flag: torch.Tensor, segmentation: t
                            sin * local[..., 0] + cos * local[..., 1], local[..., 2]], -1)
     return Landmarks(pixels[:, :NUM_LANDMARKS], torch.sigmoid(points[..., 3]),
                      torch.sigmoid(points[..., 4]), pose_flag[:, 0], rotated,
-                     pixels[:, list(AUX_ROI_LANDMARKS)], segmentation, regions)
+                     pixels[:, constant(AUX_ROI_LANDMARKS, pixels.device)], segmentation,
+                     regions)
 
 
 def skeleton_similarity(pixels: torch.Tensor, visible: torch.Tensor,
@@ -280,25 +284,19 @@ def behind_another(cover: torch.Tensor, tracked: torch.Tensor, sides: torch.Tens
     return (on & ~on.T & (sides[:, None] > sides[None, :])).any(0)
 
 
-def duplicate_mask(same: torch.Tensor, ranking: torch.Tensor) -> torch.Tensor:
+def duplicate_mask(same: torch.Tensor, ranking: torch.Tensor,
+                   candidates: torch.Tensor) -> torch.Tensor:
     """
-    Flag persons who repeat a better-ranked person.
+    Flag the candidates who do not repeat a better-ranked candidate.
 
     ``same`` (N, N) bool says which two are one person (:func:`same_person`); of each
-    such pair the one with the higher ``ranking`` (N,) is kept, greedily from the best.
-    Returns (N,) bool, True for persons to keep.
+    such pair the one with the higher ``ranking`` (N,) is kept, greedily from the best
+    (equal rankings in index order); ``candidates`` (N,) bool, the ones that take part.
+    Returns (N,) bool, True for candidates to keep (:func:`~.suppression.greedy_keep`).
     """
-    order = torch.argsort(ranking, descending=True)
-    same = same[order][:, order]
-    keep_sorted = torch.ones(len(order), dtype=torch.bool, device=same.device)
-    for index in range(len(order)):
-        if keep_sorted[index]:
-            later = same[index].clone()
-            later[:index + 1] = False
-            keep_sorted &= ~later
-    keep = torch.empty_like(keep_sorted)
-    keep[order] = keep_sorted
-    return keep
+    order = torch.sort(ranking, descending=True, stable=True)[1]
+    kept_sorted = greedy_keep(same[order][:, order], candidates[order])
+    return torch.zeros_like(kept_sorted).index_copy_(0, order, kept_sorted)
 
 
 @dataclass(frozen=True)
@@ -325,13 +323,21 @@ class KeptPersons:
     scores: np.ndarray
 
     @staticmethod
-    def to_host(index: torch.Tensor, **values: torch.Tensor) -> 'KeptPersons':
-        """Copy each field's (N, ...) values at ``index`` (indices or mask) in one transfer."""
+    def to_host(index: torch.Tensor, kept: torch.Tensor,
+                **values: torch.Tensor) -> 'KeptPersons':
+        """
+        Copy each field's (N, ...) values at the (K,) ``index`` in one transfer.
+
+        ``kept`` (K,) bool says which of the K slots hold a person: they are chosen on the
+        host, from the copy, so that nothing before it reads the device.
+        """
         names = [field.name for field in fields(KeptPersons)]
         shapes = [values[name].shape[1:] for name in names]
         count = len(values[names[0]])
         block = torch.cat([values[name].double().reshape(count, shape.numel())
-                           for name, shape in zip(names, shapes)], 1)[index].cpu().numpy()
+                           for name, shape in zip(names, shapes)], 1)[index]
+        block = torch.cat([block, kept.double()[:, None]], 1).numpy(force=True)
+        block = block[block[:, -1] > 0.5, :-1]
         parts = np.split(block, np.cumsum([shape.numel() for shape in shapes])[:-1], axis=1)
         return KeptPersons(*(part.reshape(len(block), *shape)
                              for part, shape in zip(parts, shapes)))

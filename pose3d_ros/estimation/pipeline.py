@@ -201,12 +201,14 @@ class Pipeline:
         self.depth.add(depth_m, time_s)
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel, time_s: float,
-                 ground: Optional[GroundPlane] = None) -> FrameResult:
+                 ground: Optional[GroundPlane] = None, timed: bool = False) -> FrameResult:
         """
         Return this frame's persons, with track ids and smoothed when tracking.
 
         ``ground``: the floor the caller knows for this frame (the robot's TF); None: the
         settings' camera pose, else the people's floor (see the module docstring).
+        ``timed``: time the estimator's stages on a GPU too (:meth:`PoseEstimator.__call__`);
+        the stages here are timed on the CPU, always.
         """
         self._apply_pending()
         size = (camera.width, camera.height)
@@ -221,7 +223,7 @@ class Pipeline:
         floor = stream_floor(self.estimator.config, ground, self.people_floor.plane)
         result = self.estimator(rgb, camera, seeds, seed_scores, detect=detect,
                                 search=Search((self._detections % count, count), self._horizon,
-                                              stream=True), ground=floor)
+                                              stream=True), ground=floor, timed=timed)
         self._detections += detect
         self._horizon = result.horizon
         timings = dict(result.timings_ms)

@@ -29,11 +29,13 @@ from dataclasses import dataclass, replace
 import math
 from typing import Any, Callable, Dict, Optional, Protocol, Sequence, Tuple
 
+import numpy as np
 import torch
 
 from . import hog
 from .config import EstimatorConfig
-from .detection import decode, ssd_anchor_centres
+from .detection import anchor_slots, decode, ssd_anchor_centres
+from .devices import upload
 from .horizon import far_row_heights, far_rows, Horizon
 from .regions import crop, Regions
 from .views import merge_views, searched_views, squares, view_grids, view_regions
@@ -44,51 +46,62 @@ from ..models.runtime import Network
 @dataclass(frozen=True)
 class Proposals:
     """
-    Candidate person regions, on the estimator's device.
+    Candidate person regions in fixed-size slots, on the estimator's device.
 
     ``keypoints`` (N, 2, 2): each region's two keypoints, the hip centre and the full-body
     scale point, delivered-image pixels (the region is the square about the first through
     the second, :func:`~.landmarks.regions_from_keypoints`); ``scores`` (N,) in [0, 1].
+    A source proposes as many slots as its settings and the image size say, whatever the
+    image shows; ``valid`` says which hold a candidate.
     """
 
     keypoints: torch.Tensor
     scores: torch.Tensor
-    #: (N,) bool: True where the region was built from a box and is refined once from its
-    #: first landmarks; not given: none is (detector keypoints, landmark-driven regions).
-    from_box: Optional[torch.Tensor] = None
+    #: (N,) bool, on the host (a source knows it without looking at the image): True where
+    #: the region was built from a box and is refined once from its first landmarks; not
+    #: given: none is (detector keypoints, landmark-driven regions).
+    from_box: Optional[np.ndarray] = None
     #: (N,) the pose presence each candidate's person needs; NaN (and not given): the
     #: landmark stage's own, ``min_pose_presence`` or, from a box, ``min_box_pose_presence``.
     min_presence: Optional[torch.Tensor] = None
     #: (N,) bool: True where the region follows a tracked person (a stream's seed); not
     #: given: none does.
     tracked: Optional[torch.Tensor] = None
+    #: (N,) bool: the slots that hold a candidate; not given: all of them.
+    valid: Optional[torch.Tensor] = None
 
     def __post_init__(self) -> None:
-        """Make absent ``from_box`` and ``tracked`` all False, ``min_presence`` all NaN."""
-        for name in ('from_box', 'tracked'):
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, torch.zeros(
-                    len(self.scores), dtype=torch.bool, device=self.scores.device))
+        """Fill what is not given: ``from_box`` and ``tracked`` False, ``valid`` True."""
+        count, device = len(self.scores), self.scores.device
+        if self.from_box is None:
+            object.__setattr__(self, 'from_box', np.zeros(count, bool))
+        if self.tracked is None:
+            object.__setattr__(self, 'tracked', torch.zeros(count, dtype=torch.bool,
+                                                            device=device))
+        if self.valid is None:
+            object.__setattr__(self, 'valid', torch.ones(count, dtype=torch.bool,
+                                                         device=device))
         if self.min_presence is None:
             object.__setattr__(self, 'min_presence', torch.full_like(self.scores, math.nan))
 
     @staticmethod
-    def from_boxes(corners: torch.Tensor, scores: torch.Tensor,
-                   min_presence: float = math.nan) -> 'Proposals':
+    def from_boxes(corners: torch.Tensor, scores: torch.Tensor, min_presence: float = math.nan,
+                   valid: Optional[torch.Tensor] = None) -> 'Proposals':
         """
         Propose the upright region about each (N, 4) box (corners, image pixels).
 
         The region keypoints are the box centre and the point half the box's longer side
         above it, so the region is the box's longer side times ``REGION_SCALE``: a first
         guess, refined from the landmarks it gives. ``min_presence``: the pose presence
-        their persons need (NaN: the landmark stage's own for boxes).
+        their persons need (NaN: the landmark stage's own for boxes); ``valid`` (N,) bool:
+        the slots that hold a box (default: all).
         """
         centre = (corners[:, :2] + corners[:, 2:]) / 2
         half = (corners[:, 2:] - corners[:, :2]).amax(1) / 2
         scale_point = torch.stack([centre[:, 0], centre[:, 1] - half], -1)
         return Proposals(torch.stack([centre, scale_point], 1), scores,
-                         torch.ones(len(scores), dtype=torch.bool, device=scores.device),
-                         torch.full_like(scores, min_presence))
+                         np.ones(len(scores), bool), torch.full_like(scores, min_presence),
+                         valid=valid)
 
     @staticmethod
     def cat(parts: Sequence['Proposals']) -> 'Proposals':
@@ -97,9 +110,10 @@ class Proposals:
             return parts[0]
         return Proposals(torch.cat([p.keypoints for p in parts]),
                          torch.cat([p.scores for p in parts]),
-                         torch.cat([p.from_box for p in parts]),
+                         np.concatenate([p.from_box for p in parts]),
                          torch.cat([p.min_presence for p in parts]),
-                         torch.cat([p.tracked for p in parts]))
+                         torch.cat([p.tracked for p in parts]),
+                         torch.cat([p.valid for p in parts]))
 
 
 #: One part of the search: (index, count), the index-th of count parts. A single image is
@@ -120,12 +134,22 @@ class Search:
     stream: bool = False
 
 
+@dataclass(frozen=True)
+class Frame:
+    """The image the sources look at: on the estimator's device, and as delivered."""
+
+    #: (3, H, W) float pixels, 0..255, on the estimator's device.
+    image: torch.Tensor
+    #: (H, W, 3) uint8 RGB on the host: for what runs on the CPU (OpenCV), no copy back.
+    rgb: np.ndarray
+
+
 class ProposalSource(Protocol):
     """What the estimator asks of a proposal source."""
 
-    def prepare(self, image: torch.Tensor, config: EstimatorConfig, search: Search) -> Any:
+    def prepare(self, frame: Frame, config: EstimatorConfig, search: Search) -> Any:
         """
-        Make this source's input from the (3, H, W) float image (the preprocess stage).
+        Make this source's input from the frame (the preprocess stage).
 
         A source whose regions are the search (the finer detector grids, the near-field,
         frame-edge and far-row squares) looks at the ``search.part`` of them only; the
@@ -157,14 +181,15 @@ class DetectorViews:
         self.detector = detector
         self.anchors = ssd_anchor_centres().to(device)
 
-    def prepare(self, image: torch.Tensor, config: EstimatorConfig,
+    def prepare(self, frame: Frame, config: EstimatorConfig,
                 search: Search) -> _PreparedViews:
         """Crop the views of this part of the search to the detector's input in one batch."""
+        image = frame.image
         height, width = image.shape[-2:]
         layout = (width, height, config.detector_grids, config.tile_overlap)
         seen = searched_views(*layout, config.search_grid, search.part)
         views = view_regions(*layout, image.device).select(
-            torch.tensor(seen, dtype=torch.long, device=image.device))
+            upload(seen, image.device, torch.long))
         grids = tuple(view_grids(*layout)[i] for i in seen)
         size = POSE_DETECTION.input_size[0]
         return _PreparedViews(views, grids,
@@ -176,14 +201,15 @@ class DetectorViews:
             empty = prepared.batch.new_zeros(0)
             return Proposals(empty.reshape(0, 2, 2), empty)
         raw_boxes, raw_scores = (output.float() for output in self.detector(prepared.batch))
-        per_view = [decode(raw_boxes[i], raw_scores[i], self.anchors,
-                           POSE_DETECTION.input_size[0],
-                           min_score=config.min_detection_score if grid == 1 else
-                           config.tile_min_detection_score)
-                    for i, grid in enumerate(prepared.grids)]
-        detections = merge_views(per_view, prepared.views, config.nms_iou,
-                                 config.duplicate_similarity, config.max_persons)
-        return Proposals(detections.keypoints[:, :2], detections.scores)
+        min_scores = upload([
+            config.min_detection_score if grid == 1 else config.tile_min_detection_score
+            for grid in prepared.grids], raw_scores.device, raw_scores.dtype)
+        detections = merge_views(
+            decode(raw_boxes, raw_scores, self.anchors, min_scores, POSE_DETECTION.input_size[0],
+                   slots=anchor_slots(config.max_persons)),
+            prepared.views, config.nms_iou, config.duplicate_similarity, config.max_persons)
+        return Proposals(detections.keypoints[:, :2], detections.scores,
+                         valid=detections.valid)
 
 
 class FixedSquares:
@@ -198,10 +224,10 @@ class FixedSquares:
     def __init__(self, device: torch.device) -> None:
         self.device = device
 
-    def prepare(self, image: torch.Tensor, config: EstimatorConfig,
+    def prepare(self, frame: Frame, config: EstimatorConfig,
                 search: Search) -> Tuple[int, int, Search]:
         """Return the image's (width, height) and the search: all this source needs."""
-        return image.shape[-1], image.shape[-2], search
+        return frame.image.shape[-1], frame.image.shape[-2], search
 
     def propose(self, prepared: Tuple[int, int, Search], config: EstimatorConfig) -> Proposals:
         """Return this part's squares of :meth:`layout` (every count-th) as boxes."""
@@ -209,10 +235,11 @@ class FixedSquares:
         index, count = search.part
         boxes = [(u - side / 2, v - side / 2, u + side / 2, v + side / 2) for u, v, side
                  in list(self.layout(width, height, config, search))[index::count]]
-        corners = torch.tensor(boxes, dtype=torch.float32, device=self.device).reshape(-1, 4)
+        corners = upload(boxes, self.device, torch.float32).reshape(-1, 4)
         proposals = Proposals.from_boxes(corners, corners.new_zeros(len(corners)),
                                          self.min_presence(config))
-        return proposals if self.REFINED else replace(proposals, from_box=None)
+        return proposals if self.REFINED else replace(
+            proposals, from_box=np.zeros(len(corners), bool))
 
     #: Whether the landmark stage refines each square's region from its first landmarks
     #: (:meth:`Proposals.from_boxes`); False: a square is already the region.
@@ -333,23 +360,23 @@ class HogPeople:
             return config.hog_runtime
         return 'opencv' if self.device.type == 'cpu' else 'torch'
 
-    def prepare(self, image: torch.Tensor, config: EstimatorConfig,
-                search: Search) -> torch.Tensor:
-        """Return the image itself: each detector builds its own pyramid from it."""
-        return image
+    def prepare(self, frame: Frame, config: EstimatorConfig, search: Search) -> Frame:
+        """Return the frame itself: each detector builds its own pyramid from it."""
+        return frame
 
-    def propose(self, image: torch.Tensor, config: EstimatorConfig) -> Proposals:
+    def propose(self, frame: Frame, config: EstimatorConfig) -> Proposals:
         """Run the detectors ``hog_detectors`` names; their person boxes (none when off)."""
-        parts = []
+        parts, engine = [], self.engine(config)
         for name in HOG_DETECTORS[config.hog_detectors]:
-            windows, scores = hog.detect(image, name, config.hog_min_score,
-                                         config.hog_scale_step, config.hog_upscale,
-                                         max_detections=config.max_persons,
-                                         engine=self.engine(config))
+            windows, scores, valid = hog.detect_slots(
+                frame.rgb if engine == 'opencv' else frame.image, name, config.hog_min_score,
+                config.hog_scale_step, config.hog_upscale, max_detections=config.max_persons,
+                engine=engine, device=self.device)
             parts.append(Proposals.from_boxes(hog.HOG_MODELS[name].person_boxes(windows),
-                                              torch.sigmoid(scores)))
+                                              torch.sigmoid(scores), valid=valid))
         if not parts:
-            return Proposals.from_boxes(image.new_zeros((0, 4)), image.new_zeros(0))
+            empty = frame.image.new_zeros(0)
+            return Proposals.from_boxes(empty.reshape(0, 4), empty)
         return Proposals.cat(parts)
 
 

@@ -17,6 +17,8 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 
+from .devices import constant
+
 
 @dataclass(frozen=True)
 class Regions:
@@ -131,10 +133,10 @@ def crop(image: torch.Tensor, regions: Regions, size: int, padding: str,
     if to_source is not None:
         pixels = to_source(pixels)
     # align_corners=False: the pixel centre u lies at (u + 0.5) * 2 / width - 1.
-    scale = torch.tensor([2.0 / width, 2.0 / height], device=image.device, dtype=image.dtype)
-    normalised = pixels.mul_(scale).add_(scale * 0.5 - 1.0)  # in place: no new grid
+    scale = constant((2.0 / width, 2.0 / height), image.device, image.dtype)
+    pixels.mul_(scale).add_(scale * 0.5 - 1.0)  # in place: no new grid
     batch = image[None].expand(len(regions), -1, -1, -1)
-    sampled = F.grid_sample(batch, normalised, mode='bilinear', padding_mode=padding,
+    sampled = F.grid_sample(batch, pixels, mode='bilinear', padding_mode=padding,
                             align_corners=False)
     # MediaPipe warps 8-bit images into 8-bit crops; rounding likewise keeps the networks'
     # inputs (and so the detector keypoints the regions hang on) within 0.2 px of its own.

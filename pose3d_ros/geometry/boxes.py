@@ -47,16 +47,16 @@ def area(boxes: Array) -> Array:
 
 def overlap(a: Array, b: Array, over: str = 'union') -> Array:
     """
-    Return the (N, M) intersection of (N, 4) and (M, 4) corners over their union (IoU).
+    Return the (..., N, M) IoU of (..., N, 4) and (..., M, 4) corners: intersection / union.
 
     ``over='smaller'``: over the smaller of the two areas instead, 1 when one box holds
     the other; ``over='first'``: over the area of ``a``'s box, the part of it inside ``b``'s.
     """
     xp = _xp(a)
-    size = (xp.minimum(a[:, None, 2:], b[None, :, 2:]) -
-            xp.maximum(a[:, None, :2], b[None, :, :2])).clip(0, None)
+    size = (xp.minimum(a[..., :, None, 2:], b[..., None, :, 2:]) -
+            xp.maximum(a[..., :, None, :2], b[..., None, :, :2])).clip(0, None)
     inter = size[..., 0] * size[..., 1]
-    area_a, area_b = area(a)[:, None], area(b)[None]
+    area_a, area_b = area(a)[..., :, None], area(b)[..., None, :]
     if over == 'union':
         denominator = area_a + area_b - inter
     elif over == 'smaller':

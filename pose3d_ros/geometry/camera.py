@@ -31,6 +31,17 @@ DISTORTION_MODELS = {'plumb_bob': 5, 'rational_polynomial': 8, 'equidistant': 4}
 #: Stop rule of the iterative undistortion: 1e-12 change or 100 iterations (OpenCV's
 #: default of 5 iterations leaves 0.01 px errors at strong barrel distortion).
 UNDISTORT_CRITERIA = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 100, 1e-12)
+#: Newton steps of the equidistant model's undistortion (OpenCV's fisheye default: 10).
+FISHEYE_NEWTON_STEPS = 10
+#: Newton steps of the plumb_bob model's undistortion on the device: from the distorted
+#: point, 5 reached OpenCV's answer to 1e-11 px over a whole 640 x 480 image for lenses
+#: from k1 = 0.1 to k1 = -0.4 (test/unit/test_camera.py); one more for a margin.
+PLUMB_BOB_NEWTON_STEPS = 6
+#: Under this Jacobian determinant the lens folds back on itself (a strong lens far off
+#: axis), and a Newton step longer than this (normalised units) leaves the lens' range:
+#: there the undistortion takes OpenCV's fixed-point step instead.
+NEWTON_MIN_DETERMINANT = 0.02
+NEWTON_MAX_STEP = 0.25
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,10 +186,8 @@ class CameraModel:
         """
         if not self.distorted:
             return pinhole
-        fx, fy, cx, cy = self.intrinsics
-        focal = pinhole.new_tensor([fx, fy])
-        centre = pinhole.new_tensor([cx, cy])
-        x, y = ((pinhole - centre) / focal).unbind(-1)
+        fx, fy, cx, cy = self.intrinsics  # Python numbers: no values copied to the device
+        x, y = (pinhole[..., 0] - cx) / fx, (pinhole[..., 1] - cy) / fy
         d = [float(v) for v in self.d]
         r2 = x * x + y * y
         if self.distortion_model == 'equidistant':
@@ -194,7 +203,64 @@ class CameraModel:
                 (1 + r2 * (k[5] + r2 * (k[6] + r2 * k[7])))
             xd = x * radial + 2 * k[2] * x * y + k[3] * (r2 + 2 * x * x)
             yd = y * radial + k[2] * (r2 + 2 * y * y) + 2 * k[3] * x * y
-        return torch.stack([xd, yd], -1) * focal + centre
+        return torch.stack([xd * fx + cx, yd * fy + cy], -1)
+
+    def undistort(self, delivered: torch.Tensor) -> torch.Tensor:
+        """
+        Map pixels of the delivered image to pixels of the ideal pinhole camera.
+
+        The inverse of :meth:`distort`, on the tensor's device and dtype, by a fixed number
+        of Newton steps (plumb_bob: :data:`PLUMB_BOB_NEWTON_STEPS`, where OpenCV's
+        ``undistortPoints`` needs about 30 of its fixed-point steps at the corners of a
+        k1 = -0.28 lens; equidistant: OpenCV's own Newton steps): no step waits for the
+        device. Without distortion this is the identity.
+        """
+        if not self.distorted:
+            return delivered
+        fx, fy, cx, cy = self.intrinsics
+        x0, y0 = (delivered[..., 0] - cx) / fx, (delivered[..., 1] - cy) / fy
+        d = [float(v) for v in self.d]
+        if self.distortion_model == 'equidistant':
+            theta_d = torch.sqrt(x0 * x0 + y0 * y0).clamp(max=math.pi / 2)
+            theta = theta_d.clone()
+            for _ in range(FISHEYE_NEWTON_STEPS):
+                t2 = theta * theta
+                value = theta * (1 + t2 * (d[0] + t2 * (d[1] + t2 * (d[2] + t2 * d[3]))))
+                slope = 1 + t2 * (3 * d[0] + t2 * (5 * d[1] + t2 * (7 * d[2] + t2 * 9 * d[3])))
+                theta = theta - (value - theta_d) / slope
+            scale = torch.where(theta_d > 1e-8, torch.tan(theta) / theta_d.clamp(min=1e-8),
+                                torch.ones_like(theta_d))
+            x, y = x0 * scale, y0 * scale
+        else:
+            k = d + [0.0] * (8 - len(d))  # k1 k2 p1 p2 k3 k4 k5 k6
+            x, y = x0, y0
+            for _ in range(PLUMB_BOB_NEWTON_STEPS):  # solve distort(x, y) = (x0, y0)
+                r2 = x * x + y * y
+                above = 1 + r2 * (k[0] + r2 * (k[1] + r2 * k[4]))
+                below = 1 + r2 * (k[5] + r2 * (k[6] + r2 * k[7]))
+                radial = above / below
+                slope = ((k[0] + r2 * (2 * k[1] + 3 * k[4] * r2)) * below -
+                         (k[5] + r2 * (2 * k[6] + 3 * k[7] * r2)) * above) / (below * below)
+                xd = x * radial + 2 * k[2] * x * y + k[3] * (r2 + 2 * x * x)
+                yd = y * radial + k[2] * (r2 + 2 * y * y) + 2 * k[3] * x * y
+                # The Jacobian of (xd, yd) by (x, y): d radial / d r2 is the slope.
+                a = radial + 2 * x * x * slope + 2 * k[2] * y + 6 * k[3] * x
+                b = 2 * x * y * slope + 2 * k[2] * x + 2 * k[3] * y
+                e = radial + 2 * y * y * slope + 6 * k[2] * y + 2 * k[3] * x
+                ex, ey = x0 - xd, y0 - yd
+                determinant = a * e - b * b
+                # Where the lens folds (the Jacobian turns singular) or the step is long,
+                # OpenCV's fixed-point step instead: bounded, as OpenCV's answer is there.
+                safe = torch.where(determinant > NEWTON_MIN_DETERMINANT, determinant,
+                                   torch.ones_like(determinant))
+                step_x, step_y = (e * ex - b * ey) / safe, (a * ey - b * ex) / safe
+                newton = ((determinant > NEWTON_MIN_DETERMINANT) &
+                          (step_x * step_x + step_y * step_y < NEWTON_MAX_STEP ** 2))
+                x, y = (torch.where(newton, x + step_x,
+                                    (x0 - 2 * k[2] * x * y - k[3] * (r2 + 2 * x * x)) / radial),
+                        torch.where(newton, y + step_y,
+                                    (y0 - k[2] * (r2 + 2 * y * y) - 2 * k[3] * x * y) / radial))
+        return torch.stack([x * fx + cx, y * fy + cy], -1)
 
 
 def _check_size(width: int, height: int) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from .blazepose import NetworkSpec
+from .precision import float32_heads
 from .store import PathLike, verified_path
 
 RUNTIMES = ('auto', 'torch', 'litert')
@@ -42,7 +43,12 @@ def litert_available() -> bool:
 
 
 class TorchNetwork:
-    """A network run by PyTorch on ``device`` in ``dtype``, channels-last."""
+    """
+    A network run by PyTorch on ``device`` in ``dtype``, channels-last.
+
+    In float16 the layers giving the outputs run in float32
+    (:func:`~.precision.float32_heads`): coordinates in crop pixels keep their fractions.
+    """
 
     name = 'torch'
 
@@ -50,10 +56,12 @@ class TorchNetwork:
                  model_dir: Optional[PathLike] = None) -> None:
         self.module = spec.load(model_dir).to(device, dtype).to(
             memory_format=torch.channels_last)
+        if dtype != torch.float32:
+            float32_heads(self.module)
         self.dtype = dtype
 
     def __call__(self, batch: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """Run an (N, 3, H, W) batch; outputs in the module's dtype."""
+        """Run an (N, 3, H, W) batch; outputs float32 (float64 modules: float64)."""
         return tuple(self.module(batch.to(self.dtype).contiguous(
             memory_format=torch.channels_last)))
 

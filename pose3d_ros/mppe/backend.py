@@ -18,9 +18,11 @@ import torch
 from .checkpoint import load_posenet, load_rootnet, POSENET_JOINT_SETS
 from .networks import DEPTH_BINS, fold_batch_norm, INPUT_SIZE, OUTPUT_SIZE, PoseNet, RootNet
 from .preprocessing import bins_to_mm, normalise
+from ..estimation.devices import upload
 from ..estimation.regions import crop, crop_to_image, Regions
 from ..geometry.root import prior_depth
 from ..models.joint_sets import JointSet
+from ..models.precision import Float32Layer
 
 
 #: Persons per network call: PoseNet's heatmap volumes take about 22 MB per person
@@ -65,7 +67,8 @@ class Mppe:
     device
         Where they run.
     dtype
-        float32, or float16 on CUDA (soft-argmax and geometry stay float32 and float64).
+        float32, or float16 on CUDA (the stem, soft-argmax and geometry stay float32 and
+        float64).
 
     """
 
@@ -76,6 +79,10 @@ class Mppe:
                                                           memory_format=memory)
         self.posenet = fold_batch_norm(posenet.eval()).to(device=device, dtype=dtype,
                                                           memory_format=memory)
+        for network in (self.rootnet, self.posenet):
+            # Normalised pixels reach about 1130: the stem reads them in float32 and hands
+            # its dtype on (:mod:`pose3d_ros.models.precision`).
+            network.backbone.conv1 = Float32Layer(network.backbone.conv1, dtype)
         self.device, self.dtype, self.memory = device, dtype, memory
         #: The joints PoseNet predicts: MuCo-21 or Human3.6M-18.
         self.joint_set: JointSet = POSENET_JOINT_SETS[posenet.joints]
@@ -115,13 +122,13 @@ class Mppe:
             return MppeOutput(np.zeros((0, joints, 2)), np.zeros((0, joints, 3)),
                               np.zeros(0), np.zeros(0))
         prior_z = prior_depth(fx, fy, boxes[:, 2])  # the boxes are square
-        boxes_t = torch.as_tensor(boxes, dtype=torch.float32, device=self.device)
+        boxes_t = upload(boxes, self.device, torch.float32)
         regions = Regions(boxes_t[:, :2] + boxes_t[:, 2:] / 2.0, boxes_t[:, 2],
                           boxes_t.new_zeros(count))
         crops = crop(image, regions, INPUT_SIZE, 'zeros', to_source)
-        inputs = normalise(crops).to(self.dtype).contiguous(memory_format=self.memory)
+        inputs = normalise(crops).contiguous(memory_format=self.memory)  # float32: the stem
         # k in mm stays float32 (small boxes give k beyond float16's 65504).
-        k = torch.as_tensor(prior_z * 1000.0, dtype=torch.float32, device=self.device)
+        k = upload(prior_z * 1000.0, self.device, torch.float32)
         chunks = [slice(start, start + MAX_BATCH) for start in range(0, count, MAX_BATCH)]
         root_mm = torch.cat([self.rootnet(inputs[c], k[c])[:, 2] for c in chunks])  # (N,)
         pose = torch.cat([self.posenet(inputs[c]) for c in chunks])  # (N, J, 3)

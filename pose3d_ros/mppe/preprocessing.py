@@ -18,6 +18,7 @@ from typing import Tuple
 import numpy as np
 import torch
 
+from ..estimation.devices import constant
 from ..geometry.root import BOX_SCALE
 
 #: Depth span of PoseNet's bins around the root, mm (``bbox_3d_shape``).
@@ -55,8 +56,8 @@ def process_boxes(boxes: np.ndarray, width: int, height: int) -> Tuple[np.ndarra
 
 def normalise(crops: torch.Tensor) -> torch.Tensor:
     """Map (N, 3, H, W) RGB crops in 0..255 to the networks' input (the ImageNet quirk)."""
-    mean = crops.new_tensor(PIXEL_MEAN)[:, None, None]
-    std = crops.new_tensor(PIXEL_STD)[:, None, None]
+    mean = constant(PIXEL_MEAN, crops.device, crops.dtype)[:, None, None]
+    std = constant(PIXEL_STD, crops.device, crops.dtype)[:, None, None]
     return (crops - mean) / std
 
 

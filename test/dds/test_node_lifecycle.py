@@ -146,7 +146,8 @@ def test_lifecycle_transitions(context: Context, model_dir: Path, sample_dir: Pa
     ('pose_backend:=3dmppe', 'set rootnet_checkpoint to its path'),
     ('ground_frame:=/base_footprint', 'ground_frame must be empty, or a TF frame id'),
     ('target_frame:=base_link', "target_frame 'base_link' needs TF: tf2_ros cannot be imported"),
-    ('hri:=true', 'hri: hri_msgs cannot be imported')])
+    ('hri:=true', 'hri: hri_msgs cannot be imported'),
+    ('device:=cuda:7', "device 'cuda:7' requested but")])
 def test_configure_fails_with_the_reason(context: Context, tmp_path: Path, argument: str,
                                          reason: str) -> None:
     arguments = ['-r', '__ns:=/broken', '-p', argument.format(tmp=tmp_path)]

@@ -1,9 +1,11 @@
-"""bench/run.py writes the records the issue tracker's schema asks for (speed never asserted)."""
+"""The benchmarks write the records the issue tracker's schema asks for (speed never asserted)."""
 
 import json
 from pathlib import Path
 import subprocess
 import sys
+
+import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 IMPLS = {'torch-cpu', 'litert-cpu', 'torch-cpu-detector-only', 'torch-cpu-stream',
@@ -83,3 +85,24 @@ def test_hog_benchmark_times_both_engines(sample_dir) -> None:
             if line.startswith('| people_64x128') or line.startswith('| daimler_48x96')]
     assert len(rows) == 2 * 3 * 2
     assert all(float(row.split('|')[-2]) > 0 for row in rows)
+
+
+def test_gpu_benchmark_rehearses_on_the_cpu(tmp_path: Path) -> None:
+    """bench/gpu.py runs whole here, its PyTorch rows on the CPU; without CUDA it says so."""
+    if not torch.cuda.is_available():
+        refused = subprocess.run([sys.executable, str(ROOT / 'bench' / 'gpu.py'), '--quick'],
+                                 capture_output=True, text=True, timeout=600)
+        assert refused.returncode == 2 and 'needs CUDA' in refused.stderr
+    output = tmp_path / 'gpu.json'
+    run = subprocess.run([sys.executable, '-c', WITHOUT_ROS, str(ROOT / 'bench' / 'gpu.py'),
+                          '--quick', '--rehearse', '--json', str(output)],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert '| mode | persons | impl | found | ms |' in run.stdout
+    data = json.loads(output.read_text())
+    rows = {(r['mode'], r['impl']): r for r in data['records']}
+    for mode in ('single image', 'stream detection', 'stream tracked'):
+        for impl in ('litert-cpu', 'torch-cuda-fp32'):
+            assert rows[mode, impl]['found'] >= (10 if mode == 'single image' else 1)
+            assert rows[mode, impl]['ms'] > 0
+    assert set(data['per_person_ms']) == set()  # one crowd: no slope

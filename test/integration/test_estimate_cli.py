@@ -66,6 +66,10 @@ def test_camera_options(images, tmp_path, sample_dir, model_dir) -> None:
 
 def test_bad_arguments(capsys) -> None:
     assert main(['--hfov', '200']) == 2
+    # A device this machine lacks: one line with the reason, no traceback.
+    assert main(['--device', 'cuda:7']) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: device 'cuda:7' requested but") and error.count('\n') == 1
     for bad in (['--device', 'tpu'], ['--detector-grids', 'two'], ['--max-persons', '0']):
         with pytest.raises(SystemExit) as exit_status:  # argparse: exit status 2, the reason
             main(bad)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+from pose3d_ros.estimation.devices import precision
 from pose3d_ros.models.blazepose import NETWORKS, NetworkSpec
 from pose3d_ros.samples import read_rgb
 from pose3d_ros.tflite.parity import compare_with_litert, parity_inputs
@@ -73,7 +74,6 @@ def test_batch_of_eight_equals_single_calls(network: NetworkSpec, model_dir: Pat
 @needs_cuda
 @pytest.mark.parametrize('network', NETWORKS, ids=lambda n: n.name)
 def test_parity_cuda_fp32(network: NetworkSpec, model_dir: Path, sample_dir: Path) -> None:
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
     batch = parity_inputs(network.input_size, network.to_input, _photo(sample_dir), 3)
-    _check(network, model_dir, batch, 'cuda')
+    with precision(False):  # float32, not TF32, for this test only: the process keeps its own
+        _check(network, model_dir, batch, 'cuda')

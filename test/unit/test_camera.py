@@ -65,6 +65,32 @@ def test_distort_inverts_undistortion(model: str, coefficients: tuple) -> None:
     np.testing.assert_allclose(back, pixels, atol=1e-6)
 
 
+@pytest.mark.parametrize('coefficients', [(-0.4, 0.2, 0.0, 0.0, -0.05), (0.1, -0.05, 0, 0, 0)])
+@pytest.mark.parametrize('model, lens', LENSES)
+def test_undistort_on_the_device_is_opencvs(model: str, lens: tuple,
+                                            coefficients: tuple) -> None:
+    """
+    Give cv2.undistortPoints' answer over the image (plumb_bob: other lenses too).
+
+    Where a strong lens folds back on itself, off axis, no answer is right: there the
+    pixel only has to stay finite and in OpenCV's range.
+    """
+    for d in ((lens, coefficients) if model == 'plumb_bob' else (lens,)):
+        camera = CameraModel.from_values(1280, 960, K, d, model, 2, 2, (100, 50, 1000, 800))
+        grid = np.stack(np.meshgrid(np.linspace(0, camera.width - 1, 21),
+                                    np.linspace(0, camera.height - 1, 17)), -1).reshape(-1, 2)
+        fx, fy, cx, cy = camera.intrinsics
+        expected = camera.normalised(grid) * [fx, fy] + [cx, cy]
+        found = camera.undistort(torch.from_numpy(grid)).numpy()
+        unfolded = np.abs(camera.distort(torch.from_numpy(expected)).numpy() - grid).max(1) < 1e-6
+        assert unfolded.mean() > 0.8 and np.isfinite(found).all()
+        np.testing.assert_allclose(found[unfolded], expected[unfolded], atol=1e-6)
+        assert np.abs(found - expected).max() < 10 * np.abs(expected - grid).max()
+    plain = CameraModel.from_values(640, 480, K)
+    pixels = torch.rand(5, 2)
+    assert plain.undistort(pixels) is pixels
+
+
 @pytest.mark.parametrize('model, coefficients', LENSES)
 def test_distort_matches_opencv_projection(model: str, coefficients: tuple) -> None:
     camera = CameraModel.from_values(1280, 960, K, coefficients, model)

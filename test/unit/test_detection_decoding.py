@@ -23,8 +23,9 @@ def test_decode_offsets_are_relative_to_anchor_centres() -> None:
     logits = torch.full((2254, 1), -500.0)  # clipped to -100: probability ~0
     raw[100] = torch.tensor([22.4, -11.2, 44.8, 67.2, 0, 0, 11.2, 0, 0, 22.4, -22.4, -22.4])
     logits[100] = 3.0
-    found = decode(raw, logits, anchors)
-    assert len(found.scores) == 1
+    found = decode(raw[None], logits[None], anchors, torch.tensor([0.5]))
+    assert found.scores.shape == (1, 32) and found.valid[0].tolist() == [True] + [False] * 31
+    found = found.select(0)  # the view's slots, best first: the anchor scoring 3.0 first
     assert torch.isclose(found.scores[0], torch.sigmoid(torch.tensor(3.0)))
     centre = anchors[100]
     assert torch.allclose(found.boxes[0], from_centre_size(torch.tensor(
@@ -38,9 +39,15 @@ def test_weighted_nms_merges_overlaps_and_keeps_separate_people() -> None:
     boxes = from_centre_size(centres)
     keypoints = centres[:, None, :2].expand(3, 4, 2).clone()
     scores = torch.tensor([0.6, 0.9, 0.7])
-    merged = weighted_nms(Detections(boxes, keypoints, scores), iou_threshold=0.3)
+    order = torch.tensor([1, 2, 0])  # best first, as decoded
+    boxes, keypoints, scores = boxes[order], keypoints[order], scores[order]
+    detections = Detections(boxes[None], keypoints[None], scores[None],
+                            torch.ones(1, 3, dtype=torch.bool))
+    merged = weighted_nms(detections, iou_threshold=0.3).select(0)
+    assert merged.valid.tolist() == [True, True, False]
+    merged = merged.select(merged.valid)
     assert torch.allclose(merged.scores, torch.tensor([0.9, 0.7]))
     expected_x = (0.3 * 0.6 + 0.31 * 0.9) / 1.5
     assert torch.isclose((merged.boxes[0, 0] + merged.boxes[0, 2]) / 2, torch.tensor(expected_x))
-    assert torch.allclose(merged.boxes[1], boxes[2])
+    assert torch.allclose(merged.boxes[1], boxes[1])
     assert torch.isclose(overlap(boxes[:1], boxes[:1])[0, 0], torch.tensor(1.0))

@@ -99,8 +99,12 @@ def test_duplicates_keep_the_best_ranked_skeleton() -> None:
     visible = torch.ones(3, 33, dtype=torch.bool)
     same = same_person(pixels, visible, torch.full((3,), 200.0), torch.eye(3), 0.5, 0.5)
     assert same.tolist() == [[True, True, False], [True, True, False], [False, False, True]]
-    keep = duplicate_mask(same, torch.tensor([0.7, 0.9, 0.8]))
+    every = torch.ones(3, dtype=torch.bool)
+    keep = duplicate_mask(same, torch.tensor([0.7, 0.9, 0.8]), every)
     assert keep.tolist() == [False, True, True]
+    # A slot without a candidate neither stays nor drops the skeleton it would repeat.
+    keep = duplicate_mask(same, torch.tensor([0.7, 0.9, 0.8]), torch.tensor([True, False, True]))
+    assert keep.tolist() == [True, False, True]
 
 
 def test_a_skeleton_on_another_persons_body_is_that_person() -> None:
@@ -113,7 +117,8 @@ def test_a_skeleton_on_another_persons_body_is_that_person() -> None:
     on_body = torch.tensor([[1.0, 0.9], [0.1, 1.0]])  # the first's mask holds its torso
     assert same_person(pixels, visible, sides, on_body, 0.5, 0.5)[1, 0]
     assert duplicate_mask(same_person(pixels, visible, sides, on_body, 0.5, 0.5),
-                          torch.tensor([1.9, 1.5])).tolist() == [True, False]
+                          torch.tensor([1.9, 1.5]),
+                          torch.ones(2, dtype=torch.bool)).tolist() == [True, False]
 
 
 def test_of_two_tracked_people_the_one_on_the_others_body_is_behind() -> None:

@@ -40,11 +40,11 @@ class StandIn:
 
     def __call__(self, rgb: np.ndarray, camera: CameraModel, seeds: Optional[np.ndarray],
                  seed_scores: Optional[np.ndarray], detect: bool = True,
-                 search: Search = Search(), ground: Optional[GroundPlane] = None
-                 ) -> FrameResult:
+                 search: Search = Search(), ground: Optional[GroundPlane] = None,
+                 timed: bool = False) -> FrameResult:
         self.calls.append({'seeds': len(seeds), 'detect': detect, 'search': search.part,
                            'horizon': search.horizon, 'stream': search.stream,
-                           'ground': ground})
+                           'ground': ground, 'timed': timed})
         return FrameResult((camera.width, camera.height), camera, (standing(),),
                            {'propose': 1.0}, horizon=Horizon(20.0 + len(self.calls), 0.5, 1))
 

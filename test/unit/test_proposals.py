@@ -4,11 +4,16 @@ from pose3d_ros.estimation import hog
 from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.horizon import far_rows, Horizon
 from pose3d_ros.estimation.landmarks import REGION_SCALE, regions_from_keypoints
-from pose3d_ros.estimation.proposals import (DETECTOR_ONLY, FarRows, FrameEdges, NearField,
-                                             Proposals, Search, SOURCES)
+from pose3d_ros.estimation.proposals import (DETECTOR_ONLY, FarRows, Frame, FrameEdges,
+                                             NearField, Proposals, Search, SOURCES)
 from pose3d_ros.estimation.views import squares
 import pytest
 import torch
+
+
+def frame(image: torch.Tensor) -> Frame:
+    """Return the frame of a (3, H, W) float image, with its host copy."""
+    return Frame(image, image.permute(1, 2, 0).to(torch.uint8).numpy())
 
 
 def test_a_box_gives_the_upright_region_about_it() -> None:
@@ -39,7 +44,7 @@ def test_near_field_squares_cover_the_image_half_overlapping() -> None:
     source = NearField(torch.device('cpu'))
     image = torch.zeros(3, 480, 640)
     config = EstimatorConfig(near_field=True, near_field_scale=1.0)
-    proposals = source.propose(source.prepare(image, config, Search()), config)
+    proposals = source.propose(source.prepare(frame(image), config, Search()), config)
     regions = regions_from_keypoints(proposals.keypoints)
     # Two squares of one image height, at the left and right edges: they overlap by
     # 320 px, at least half their side.
@@ -105,19 +110,23 @@ def test_every_source_is_registered_and_the_reference_turns_the_others_off() -> 
     for name, make in SOURCES.items():
         if name != 'detector':
             source = make(None, torch.device('cpu'))
-            assert len(source.propose(source.prepare(image, config, Search()), config).scores) == 0
+            prepared = source.prepare(frame(image), config, Search())
+            assert len(source.propose(prepared, config).scores) == 0
 
 
 def test_hog_source_proposes_person_boxes_only_when_on(monkeypatch: pytest.MonkeyPatch) -> None:
     source = SOURCES['hog'](None, torch.device('cpu'))
-    blank = torch.zeros(3, 160, 96)
+    blank = frame(torch.zeros(3, 160, 96))
     assert len(source.propose(blank, EstimatorConfig(hog_detectors='none')).scores) == 0
     # A flat image has no gradients: every window scores the SVM's bias alone, below 0.
-    proposals = source.propose(blank, EstimatorConfig(hog_detectors='both'))
-    assert len(proposals.scores) == 0 and proposals.keypoints.shape == (0, 2, 2)
+    for engine in ('torch', 'opencv'):
+        proposals = source.propose(blank, EstimatorConfig(hog_detectors='both',
+                                                          hog_runtime=engine))
+        assert not proposals.valid.any() and proposals.keypoints.shape[1:] == (2, 2)
     # A window becomes the box of the person it holds, a region refined from its landmarks.
     window = torch.tensor([[10.0, 20.0, 74.0, 148.0]])
-    monkeypatch.setattr(hog, 'detect', lambda *args, **kwargs: (window, torch.tensor([0.0])))
+    monkeypatch.setattr(hog, 'detect_slots', lambda *args, **kwargs: (
+        window, torch.tensor([0.0]), torch.tensor([True])))
     found = source.propose(blank, EstimatorConfig(hog_detectors='people_64x128'))
     person = hog.HOG_MODELS['people_64x128'].person_boxes(window)
     expected = Proposals.from_boxes(person, torch.zeros(1))
@@ -129,6 +138,7 @@ def test_a_part_of_the_search_without_detector_views_proposes_nobody() -> None:
     # Every grid is the search and there are more parts than its views: this part has none.
     source = SOURCES['detector'](None, torch.device('cpu'))
     config = EstimatorConfig(detector_grids=(4,), search_grid=2)
-    prepared = source.prepare(torch.zeros(3, 480, 640), config, Search((500, 1000)))
+    prepared = source.prepare(frame(torch.zeros(3, 480, 640)), config,
+                              Search((500, 1000)))
     proposals = source.propose(prepared, config)
     assert proposals.keypoints.shape == (0, 2, 2) and len(proposals.scores) == 0

@@ -97,25 +97,34 @@ def test_view_layout_covers_the_frame_with_overlap() -> None:
 
 
 def detections(boxes: list, scores: list) -> Detections:
-    """Return detections of centre-size ``boxes`` (as decoded), keypoints at the centres."""
+    """Return one view's detections of centre-size ``boxes``, keypoints at their centres."""
     centres = torch.tensor(boxes, dtype=torch.float32)
     keypoints = centres[:, None, :2].expand(-1, 4, 2).clone()
-    return Detections(from_centre_size(centres), keypoints, torch.tensor(scores))
+    return Detections(from_centre_size(centres)[None], keypoints[None],
+                      torch.tensor(scores)[None], torch.ones(1, len(scores), dtype=torch.bool))
 
 
 def test_to_image_maps_normalised_view_coordinates() -> None:
     view = one_region(300.0, 200.0, 100.0, 0.0).select(0)
     found = to_image(detections([[0.5, 0.25, 0.1, 0.2]], [0.9]),
                      Regions(view.centres.float(), view.sides.float(), view.rotations.float()))
-    np.testing.assert_allclose(found.boxes[0].numpy(),
+    np.testing.assert_allclose(found.boxes[0, 0].numpy(),
                                from_centre_size(np.array([300.0, 175.0, 10.0, 20.0])))
-    np.testing.assert_allclose(found.keypoints[0, 0].numpy(), [300.0, 175.0])
+    np.testing.assert_allclose(found.keypoints[0, 0, 0].numpy(), [300.0, 175.0])
 
 
-def person(face: list, hip: list, scale_point: list, score: float) -> Detections:
-    """Return one detection: a centre-size face box, hip centre and scale point (view units)."""
-    keypoints = torch.tensor([[hip, scale_point, hip, scale_point]], dtype=torch.float32)
-    return Detections(from_centre_size(torch.tensor([face])), keypoints, torch.tensor([score]))
+def view(*people: tuple, slots: int = 2) -> Detections:
+    """
+    Return one view's slots, best first; the slots left over hold nobody.
+
+    Per person a centre-size face box, hip centre and scale point (view units) and a score.
+    """
+    padding = [([0.0, 0.0, 0.1, 0.1], [0.0, 0.0], [0.0, 0.0], 0.0)] * (slots - len(people))
+    faces, hips, scale_points, scores = zip(*(list(people) + padding))
+    hips, scale_points = torch.tensor(hips), torch.tensor(scale_points)
+    keypoints = torch.stack([hips, scale_points, hips, scale_points], 1)
+    return Detections(from_centre_size(torch.tensor(faces)), keypoints, torch.tensor(scores),
+                      torch.arange(slots) < len(people))
 
 
 def test_merge_views_prefers_the_full_frame_and_drops_repeats() -> None:
@@ -124,16 +133,20 @@ def test_merge_views_prefers_the_full_frame_and_drops_repeats() -> None:
                     torch.zeros(2))
     # One person, hips at image (100, 120), the scale point 60 px above; the face box is
     # large (80 px), as when the full frame's NMS merges two people into one.
-    full = person([0.5, 0.2, 0.4, 0.4], [0.5, 0.6], [0.5, 0.3], 0.6)
+    full = view(([0.5, 0.2, 0.4, 0.4], [0.5, 0.6], [0.5, 0.3], 0.6))
     # The tile sees the same person with a higher score, and a person beside them whose
     # face box lies inside the full frame's: kept, since the keypoints say it is someone
     # else.
-    tile = Detections.cat([person([1.0, -0.1, 0.2, 0.2], [1.0, 1.2], [1.0, 0.6], 0.95),
-                           person([0.8, -0.1, 0.2, 0.2], [0.7, 1.2], [0.7, 0.6], 0.8)])
-    merged = merge_views([full, tile], views, 0.3, 0.5, max_persons=10)
+    tile = view(([1.0, -0.1, 0.2, 0.2], [1.0, 1.2], [1.0, 0.6], 0.95),
+                ([0.8, -0.1, 0.2, 0.2], [0.7, 1.2], [0.7, 0.6], 0.8))
+    per_view = Detections(*(torch.stack([getattr(full, name), getattr(tile, name)])
+                            for name in ('boxes', 'keypoints', 'scores', 'valid')))
+    merged = merge_views(per_view, views, 0.3, 0.5, max_persons=10)
+    assert merged.valid.tolist() == [True, True, False, False]  # the slots left hold nobody
+    merged = merged.select(merged.valid)
     np.testing.assert_allclose(merged.scores.numpy(), [0.8, 0.6])
     np.testing.assert_allclose(merged.keypoints[:, 0].numpy(), [[70.0, 120.0], [100.0, 120.0]])
-    assert len(merge_views([full, tile], views, 0.3, 0.5, max_persons=1).scores) == 1
+    assert merge_views(per_view, views, 0.3, 0.5, max_persons=1).valid.tolist() == [True]
 
 
 def test_the_search_grids_are_dealt_out_and_the_coarse_ones_kept() -> None:
