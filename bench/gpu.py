@@ -39,9 +39,11 @@ from pose3d_ros.estimation.config import EstimatorConfig
 from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.estimation.pipeline import Pipeline, PipelineConfig
 from pose3d_ros.estimation.result import FrameResult
+from pose3d_ros.estimation.slots import bucket_sizes, BucketedNetwork, padded
 from pose3d_ros.evaluation.crowds import crowd
 from pose3d_ros.geometry.camera import CameraModel
 from pose3d_ros.malloc_settings import keep_freed_memory
+from pose3d_ros.models.runtime import litert_available
 from pose3d_ros.samples import fetch_samples, read_player, read_rgb
 import torch
 
@@ -59,11 +61,14 @@ def implementations(threads: int, rehearse: bool) -> Dict[str, EstimatorConfig]:
     Return the configurations compared: LiteRT on the CPU and PyTorch on CUDA.
 
     ``rehearse``: the PyTorch ones on the CPU instead, float32 without graphs only (the
-    others need CUDA), under the same names: the whole script runs without a GPU.
+    others need CUDA), under the same names: the whole script runs without a GPU. Without
+    ai-edge-litert there is no reference.
     """
     common = {'max_persons': max(CROWDS)}
-    configs = {REFERENCE: EstimatorConfig(device='cpu', runtime='litert', threads=threads,
-                                          **common)}
+    configs = {}
+    if litert_available():
+        configs[REFERENCE] = EstimatorConfig(device='cpu', runtime='litert', threads=threads,
+                                             **common)
     for precision, fp16 in (('fp32', False), ('fp16', True)):
         for graphs in (False, True):
             name = f'torch-cuda-{precision}' + ('-graphs' if graphs else '')
@@ -119,8 +124,9 @@ def records_of(mode: str, persons: int, runs: Dict[str, List[tuple]]) -> List[di
     return records
 
 
-def measure(estimators: Dict[str, PoseEstimator], crowds: tuple, repeats: int) -> List[dict]:
-    """Time the single image and the stream's frames of every crowd."""
+def measure(estimators: Dict[str, PoseEstimator], crowds: tuple, repeats: int,
+            done: Callable[[List[dict]], None]) -> List[dict]:
+    """Time the single image and the stream's frames of every crowd; ``done`` after each."""
     person, background = read_player(), read_rgb(fetch_samples() / 'building.jpg')
     camera = CameraModel.from_hfov(*SIZE, 60.0)
     records: List[dict] = []
@@ -138,6 +144,7 @@ def measure(estimators: Dict[str, PoseEstimator], crowds: tuple, repeats: int) -
             records += records_of(kind, persons, {
                 name: [(ms, result) for ms, result in calls if result.detected == detected]
                 for name, calls in runs.items()})
+        done(records)
     return records
 
 
@@ -176,7 +183,7 @@ def main() -> int:
     """Measure and print; 2 without CUDA."""
     keep_freed_memory()
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('--repeats', type=int, default=20, help='timed calls per setting')
+    parser.add_argument('--repeats', type=int, default=10, help='timed calls per setting')
     parser.add_argument('--quick', action='store_true', help='10 people only, 3 repeats')
     parser.add_argument('--rehearse', action='store_true',
                         help='without a GPU: the PyTorch rows on the CPU (float32 only)')
@@ -188,12 +195,21 @@ def main() -> int:
     threads = os.cpu_count() or 1
     estimators = {name: PoseEstimator(config)
                   for name, config in implementations(threads, args.rehearse).items()}
-    for estimator in estimators.values():
+    if REFERENCE not in estimators:
+        print(f'{REFERENCE}: not measured (ai-edge-litert is not installed)\n')
+    for name, estimator in estimators.items():
+        if args.rehearse and name != REFERENCE:  # on the CPU as CUDA runs it: every slot
+            estimator.slot_batching = padded
+            estimator.landmark_runner = BucketedNetwork(
+                estimator.landmarker, bucket_sizes(estimator.config.max_persons))
         estimator.warm_up(*SIZE)  # CUDA graphs captured here
+    if args.rehearse:
+        print('rehearsal: the torch-cuda rows ran on the CPU, padded as on CUDA\n')
     crowds, repeats = ((10,), 3) if args.quick else (CROWDS, args.repeats)
-    records = measure(estimators, crowds, repeats)
-    slopes = per_person(records)
     described = machine(threads, repeats)
+    records = measure(estimators, crowds, repeats,
+                      lambda done: write(args.json, described, done, per_person(done)))
+    slopes = per_person(records)
     print(f'machine: {json.dumps(described)}\n')
     print_table(records, slopes)
     node = None if args.rehearse else node_overhead(estimators[FP32], threads)

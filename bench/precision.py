@@ -24,6 +24,7 @@ from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 from pose3d_ros.estimation.config import EstimatorConfig
+from pose3d_ros.estimation.devices import precision
 from pose3d_ros.estimation.estimator import PoseEstimator
 from pose3d_ros.estimation.landmarks import regions_from_keypoints
 from pose3d_ros.estimation.regions import crop
@@ -133,6 +134,12 @@ def main() -> int:
     parser.add_argument('--device', default='cpu', help='cpu or cuda')
     args = parser.parse_args()
     device = torch.device(args.device)
+    with precision(False):  # the float32 reference in float32, not TF32
+        return measure(device)
+
+
+def measure(device: torch.device) -> int:
+    """Measure on ``device`` and print the table."""
     people, views = inputs(device)
     print(f'{len(people)} persons from {", ".join(IMAGES)}; {len(views)} full-frame views; '
           f'device {device}\n')

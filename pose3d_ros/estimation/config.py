@@ -33,8 +33,9 @@ class EstimatorConfig:
                                 "CPU's); applied to this estimator's calls only.")
     cuda_graphs: bool = setting(
         False, 'Replay the landmark network as CUDA graphs captured while configuring, one per '
-               'padded batch size (powers of two up to max_persons as configured; larger '
-               'batches in chunks of the largest): fewer launches per frame (CUDA only).')
+               'padded batch size (powers of two, to the first at or above max_persons as '
+               'configured; larger batches in chunks of the largest): fewer launches per '
+               'frame (CUDA only).')
     runtime: str = setting(
         'auto', 'What runs the networks: torch, litert (the official TFLite interpreter, CPU '
                 'only) or auto (torch on CUDA, on the CPU the faster of the two, timed at '

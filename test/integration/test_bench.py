@@ -99,10 +99,11 @@ def test_gpu_benchmark_rehearses_on_the_cpu(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-2000:]
     assert '| mode | persons | impl | found | ms |' in run.stdout
+    assert 'rehearsal: the torch-cuda rows ran on the CPU, padded as on CUDA' in run.stdout
     data = json.loads(output.read_text())
     rows = {(r['mode'], r['impl']): r for r in data['records']}
     for mode in ('single image', 'stream detection', 'stream tracked'):
         for impl in ('litert-cpu', 'torch-cuda-fp32'):
-            assert rows[mode, impl]['found'] >= (10 if mode == 'single image' else 1)
+            assert rows[mode, impl]['found'] >= (8 if mode == 'single image' else 1)
             assert rows[mode, impl]['ms'] > 0
     assert set(data['per_person_ms']) == set()  # one crowd: no slope

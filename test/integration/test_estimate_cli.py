@@ -66,6 +66,7 @@ def test_camera_options(images, tmp_path, sample_dir, model_dir) -> None:
 
 def test_bad_arguments(capsys) -> None:
     assert main(['--hfov', '200']) == 2
+    capsys.readouterr()
     # A device this machine lacks: one line with the reason, no traceback.
     assert main(['--device', 'cuda:7']) == 2
     error = capsys.readouterr().err
