@@ -48,7 +48,7 @@ from pose3d_ros.samples import fetch_samples, read_player, read_rgb
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a path too (runpy)
-from run import agreement, machine, measure_node, summary  # noqa: E402, I100
+from run import agreement, cell, machine, measure_node, summary  # noqa: E402, I100
 
 SIZE = (1280, 720)
 CROWDS = (1, 5, 10, 20)
@@ -162,9 +162,6 @@ def per_person(records: List[dict]) -> Dict[str, float]:
 
 def print_table(records: List[dict], slopes: Dict[str, float]) -> None:
     """Print the records as one markdown table, then the slopes."""
-    def cell(value: float, digits: int = 2) -> str:
-        return '-' if value is None or not np.isfinite(value) else f'{value:.{digits}f}'
-
     reference = {(r['mode'], r['persons']): r['ms'] for r in records if r['impl'] == REFERENCE}
     print(f'| mode | persons | impl | found | ms | p90 ms | / {REFERENCE} | '
           'vs fp32 px | vs fp32 mm |')
@@ -172,8 +169,8 @@ def print_table(records: List[dict], slopes: Dict[str, float]) -> None:
     for r in records:
         ratio = r['ms'] / reference.get((r['mode'], r['persons']), float('nan'))
         print(f'| {r["mode"]} | {r["persons"]} | {r["impl"]} | {r["found"]} | '
-              f'{cell(r["ms"])} | {cell(r["p90_ms"])} | {cell(ratio, 4)} | '
-              f'{cell(r["vs_fp32_px"])} | {cell(r["vs_fp32_mm"], 1)} |')
+              f'{cell(r["ms"], 2)} | {cell(r["p90_ms"], 2)} | {cell(ratio, 4)} | '
+              f'{cell(r["vs_fp32_px"], 2)} | {cell(r["vs_fp32_mm"])} |')
     print('\n| impl | ms per extra person (tracked stream frames) |\n| --- | --- |')
     for impl, slope in sorted(slopes.items()):
         print(f'| {impl} | {cell(slope, 3)} |')

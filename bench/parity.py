@@ -12,6 +12,7 @@ Usage: python bench/parity.py [--device cpu|cuda] [--precision fp32|fp16|fp64]
 
 import argparse
 
+from pose3d_ros.estimation.devices import precision
 from pose3d_ros.models.blazepose import NETWORKS
 from pose3d_ros.models.store import verified_path
 from pose3d_ros.samples import read_rgb, sample_path
@@ -26,8 +27,6 @@ def main() -> None:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--precision', choices=sorted(DTYPES), default='fp32')
     args = parser.parse_args()
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
     photo = read_rgb(sample_path('messi5.jpg'))
     print(f'torch {torch.__version__}, device {args.device}, '
           f'{args.precision}; tolerance {RELATIVE_TOLERANCE:g} x range')
@@ -37,8 +36,9 @@ def main() -> None:
         module = network.load().to(args.device, DTYPES[args.precision])
         batch = parity_inputs(network.input_size, network.to_input, photo, 3)
         for label, inputs in (('photo', batch[:1]), ('random', batch[1:]), ('all', batch)):
-            results = compare_with_litert(module, verified_path(network.file), inputs,
-                                          [o.name for o in network.outputs])
+            with precision(False):  # float32, not TF32, on a GPU
+                results = compare_with_litert(module, verified_path(network.file), inputs,
+                                              [o.name for o in network.outputs])
             for r in results:
                 print(f'{network.name:20s} {r.name:11s} {label:7s} {r.max_abs_diff:10.3g} '
                       f'{r.value_range:9.3g} {r.relative:10.2e} {r.litert_spread:13.3g}')

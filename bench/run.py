@@ -298,11 +298,13 @@ def machine(threads: int, repeats: int) -> dict:
             'repeats': repeats}
 
 
+def cell(value: Optional[float], digits: int = 1) -> str:
+    """Return a table cell: ``value`` to ``digits`` places, '-' for none or not finite."""
+    return '-' if value is None or not np.isfinite(value) else f'{value:.{digits}f}'
+
+
 def print_tables(records: List[dict]) -> None:
     """Print the estimator and node records as markdown tables."""
-    def cell(value: float, digits: int = 1) -> str:
-        return '-' if value is None or not np.isfinite(value) else f'{value:.{digits}f}'
-
     print('| resolution | persons | impl | found | detector ms | landmarks ms | root ms | '
           'pipeline ms | p90 ms | / litert-cpu | vs torch-cpu px | vs torch-cpu mm |')
     print('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |')

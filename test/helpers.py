@@ -132,6 +132,8 @@ def load_interfaces(prefix: Path) -> None:
     import ctypes
     import sys
 
+    from pose3d_ros.interfaces.build import environment
+
     pending = sorted((Path(prefix) / 'lib').glob('lib*.so'))
     while pending:
         failed = []
@@ -143,6 +145,6 @@ def load_interfaces(prefix: Path) -> None:
         if len(failed) == len(pending):
             raise OSError(f'cannot load {[p.name for p in failed]} from {prefix}/lib')
         pending = failed
-    site = next((Path(prefix) / 'lib').glob('python3*/site-packages'))
-    if str(site) not in sys.path:
-        sys.path.insert(0, str(site))
+    site = environment(prefix)['PYTHONPATH']
+    if site not in sys.path:
+        sys.path.insert(0, site)

@@ -37,10 +37,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     prefix = args.prefix.expanduser().resolve()
     if args.command == 'build':
-        provided = {p.name: place for p in PACKAGES if (place := provided_by(p))}
+        provided = {} if args.force else {
+            p.name: place for p in PACKAGES if (place := provided_by(p))}
         for name, place in provided.items():
             print(f'{name} is installed ({place}): not built', file=sys.stderr)
-        wanted = PACKAGES if args.force else [p for p in PACKAGES if p.name not in provided]
+        wanted = [p for p in PACKAGES if p.name not in provided]
         if not wanted:
             return 0
         try:
@@ -53,13 +54,13 @@ def main(argv: Optional[List[str]] = None) -> int:
               f'{args.prefix}`', file=sys.stderr)
         return 1
     if args.command == 'check':
-        built = type_hashes(prefix)
-        wrong = [name for name in built if built[name] != UPSTREAM_HASHES[name]]
-        for name, value in built.items():
-            verdict = 'equal to upstream' if name not in wrong else \
-                f'upstream: {UPSTREAM_HASHES[name]}'
-            print(f'{name}: {value} ({verdict})')
-        return 1 if wrong else 0
+        equal = True
+        for name, value in type_hashes(prefix).items():
+            same = value == UPSTREAM_HASHES[name]
+            equal &= same
+            print(f'{name}: {value} '
+                  f'({"equal to upstream" if same else "upstream: " + UPSTREAM_HASHES[name]})')
+        return 0 if equal else 1
     print('\n'.join(environment_lines(prefix)))
     return 0
 

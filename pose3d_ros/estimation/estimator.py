@@ -28,7 +28,6 @@ landmark stage's one copy of the kept persons to the host (:mod:`.slots`,
 
 from contextlib import contextmanager
 from dataclasses import replace
-import math
 from typing import Callable, Dict, Iterator, Optional, Tuple
 
 import numpy as np
@@ -45,6 +44,7 @@ from .proposals import Frame, Proposals, ProposalSource, Search, SOURCES
 from .regions import crop, Regions
 from .result import FrameResult, Person
 from .slots import bucket_sizes, BucketedNetwork, CudaGraphs, SLOT_BATCHING
+from .suppression import best_slots
 from .timing import StageTimes
 from .verifier import body_shaped, verify
 from ..geometry import boxes
@@ -304,7 +304,7 @@ class PoseEstimator:
                                           device=self.device)
                     sizes = bucket_sizes(self.config.max_persons)
                     self.landmark_runner = BucketedNetwork(
-                        self.landmarker, sizes, CudaGraphs(self.landmarker, sizes, example))
+                        CudaGraphs(self.landmarker, sizes, example), sizes)
             self(np.zeros((height, width, 3), np.uint8), camera, seeds=seed,
                  seed_scores=np.ones(1))
             with self._calls(), torch.inference_mode():
@@ -349,8 +349,8 @@ class PoseEstimator:
         if camera.distorted:
             keypoints = camera.undistort(keypoints.double()).to(keypoints.dtype)
             to_source = camera.distort
-        regions = regions_from_keypoints(keypoints)
-        first = self._landmark_network(image, regions.select(boxes), to_source)
+        first = self._landmark_network(image, regions_from_keypoints(keypoints[boxes]),
+                                       to_source)
         keypoints = keypoints.index_copy(0, boxes, first.alignment.to(keypoints.dtype))
         regions = regions_from_keypoints(keypoints)
         # A box's first answer stays a candidate beside its refined one.
@@ -374,8 +374,7 @@ class PoseEstimator:
         kept = candidate & duplicate_mask(same, (landmarks.pose_score + scores) - 2.0 * behind,
                                           candidate)
         # The best max_persons by proposal score, in that order, whatever their source.
-        best = torch.sort(torch.where(kept, scores, -math.inf), descending=True,
-                          stable=True)[1][:config.max_persons]
+        best = best_slots(scores, kept, config.max_persons)
         return KeptPersons.to_host(
             best, kept[best], pixels=landmarks.pixels, delivered=delivered,
             world=landmarks.world, visibility=landmarks.visibility, inside=inside,

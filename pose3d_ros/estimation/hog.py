@@ -595,7 +595,6 @@ def windows(image: torch.Tensor, model: Union[str, HogModel] = 'people_64x128',
         raise ValueError(f'image must be (3, H, W), got shape {tuple(image.shape)}')
     height, width = batch.shape[-2:]
     all_boxes, all_scores = [batch.new_zeros(0, 4)], [batch.new_zeros(0)]
-    stride_x, stride_y = model.block_stride
     for _, level_width, level_height in pyramid(width, height, model, scale_step, upscale,
                                                 max_levels, min_height, max_height):
         if (level_width, level_height) == (width, height):
@@ -603,16 +602,28 @@ def windows(image: torch.Tensor, model: Union[str, HogModel] = 'people_64x128',
         else:  # bilinear, half-pixel centres, rounded like OpenCV's 8-bit levels
             level = _resize(batch, level_width, level_height)
         scores = window_scores(level, model)[0]
-        rows, cols = torch.meshgrid(torch.arange(scores.shape[0], device=scores.device),
-                                    torch.arange(scores.shape[1], device=scores.device),
-                                    indexing='ij')
-        x0 = cols.reshape(-1).to(scores.dtype) * stride_x
-        y0 = rows.reshape(-1).to(scores.dtype) * stride_y
-        corners = torch.stack([x0, y0, x0 + model.window[0], y0 + model.window[1]], 1)
-        all_boxes.append(corners * constant((width / level_width, height / level_height) * 2,
-                                            scores.device, scores.dtype))
+        all_boxes.append(_level_corners(model, scores.shape, (width / level_width,
+                                                              height / level_height),
+                                        scores.device).to(scores.dtype))
         all_scores.append(scores.reshape(-1))
     return torch.cat(all_boxes), torch.cat(all_scores)
+
+
+@functools.lru_cache(maxsize=256)
+def _level_corners(model: HogModel, shape: Tuple[int, int], scale: Tuple[float, float],
+                   device: torch.device) -> torch.Tensor:
+    """
+    Return a level's (rows x cols, 4) window corners in image pixels, made once.
+
+    ``shape``: the level's (rows, cols) windows; ``scale``: image pixels per level pixel.
+    The windows are row-major, ``block_stride`` apart. Callers must not modify them.
+    """
+    rows, cols = torch.meshgrid(torch.arange(shape[0], device=device),
+                                torch.arange(shape[1], device=device), indexing='ij')
+    x0 = cols.reshape(-1).float() * model.block_stride[0]
+    y0 = rows.reshape(-1).float() * model.block_stride[1]
+    corners = torch.stack([x0, y0, x0 + model.window[0], y0 + model.window[1]], 1)
+    return corners * constant(scale * 2, device)
 
 
 def candidates(image: torch.Tensor, model: Union[str, HogModel] = 'people_64x128',

@@ -35,7 +35,7 @@ import torch
 from . import hog
 from .config import EstimatorConfig
 from .detection import anchor_slots, decode, ssd_anchor_centres
-from .devices import upload
+from .devices import constant, upload
 from .horizon import far_row_heights, far_rows, Horizon
 from .regions import crop, Regions
 from .views import merge_views, searched_views, squares, view_grids, view_regions
@@ -189,7 +189,7 @@ class DetectorViews:
         layout = (width, height, config.detector_grids, config.tile_overlap)
         seen = searched_views(*layout, config.search_grid, search.part)
         views = view_regions(*layout, image.device).select(
-            upload(seen, image.device, torch.long))
+            constant(seen, image.device, torch.long))
         grids = tuple(view_grids(*layout)[i] for i in seen)
         size = POSE_DETECTION.input_size[0]
         return _PreparedViews(views, grids,
@@ -201,9 +201,9 @@ class DetectorViews:
             empty = prepared.batch.new_zeros(0)
             return Proposals(empty.reshape(0, 2, 2), empty)
         raw_boxes, raw_scores = (output.float() for output in self.detector(prepared.batch))
-        min_scores = upload([
+        min_scores = constant(tuple(
             config.min_detection_score if grid == 1 else config.tile_min_detection_score
-            for grid in prepared.grids], raw_scores.device, raw_scores.dtype)
+            for grid in prepared.grids), raw_scores.device, raw_scores.dtype)
         detections = merge_views(
             decode(raw_boxes, raw_scores, self.anchors, min_scores, POSE_DETECTION.input_size[0],
                    slots=anchor_slots(config.max_persons)),

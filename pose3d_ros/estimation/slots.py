@@ -64,19 +64,17 @@ def bucket(count: int, sizes: Sequence[int]) -> int:
 
 class BucketedNetwork:
     """
-    Run ``network`` on batches padded to ``sizes``, in chunks of the largest.
+    Run a network on batches padded to ``sizes``, in chunks of the largest.
 
-    ``sizes``: :func:`bucket_sizes`. ``run`` takes each padded chunk (by default the
-    network itself; a :class:`CudaGraphs` replays a graph per size); outputs are cut back
-    to the real samples and joined, so the results equal the network's on the batch
-    itself. Padding samples are zeros.
+    ``sizes``: :func:`bucket_sizes`. ``run`` takes each padded chunk (the network itself,
+    or a :class:`CudaGraphs` replaying a graph per size); outputs are cut back to the real
+    samples (and joined, for several chunks), so the results equal the network's on the
+    batch itself. Padding samples are zeros.
     """
 
-    def __init__(self, network: Network, sizes: Sequence[int],
-                 run: Optional[Network] = None) -> None:
-        self.network = network
+    def __init__(self, run: Network, sizes: Sequence[int]) -> None:
+        self.run = run
         self.sizes = tuple(sorted(sizes))
-        self.run = run or network
 
     def chunks(self, count: int) -> Tuple[Tuple[int, int, int], ...]:
         """Return (start, samples, padded size) of each chunk of a batch of ``count``."""
@@ -93,6 +91,8 @@ class BucketedNetwork:
             if size > samples:
                 chunk = torch.cat([chunk, chunk.new_zeros((size - samples, *chunk.shape[1:]))])
             parts.append(tuple(output[:samples] for output in self.run(chunk)))
+        if len(parts) == 1:
+            return parts[0]
         return tuple(torch.cat(outputs) for outputs in zip(*parts))
 
 

@@ -28,15 +28,21 @@ def greedy_keep(suppresses: torch.Tensor, candidates: torch.Tensor) -> torch.Ten
     if suppresses.shape[-2:] != (count, count):
         raise ValueError(f'suppresses must be (..., {count}, {count}), got '
                          f'{tuple(suppresses.shape)}')
-    later = torch.ones(count, count, dtype=torch.bool, device=candidates.device).triu(1)
-    suppresses = suppresses & later
-    kept = torch.zeros_like(candidates)
     dropped = torch.zeros_like(candidates)
-    for index in range(count):
+    for index in range(count - 1):  # the last one drops nobody
         keep = candidates[..., index] & ~dropped[..., index]
-        kept[..., index] = keep
-        dropped |= keep[..., None] & suppresses[..., index, :]
-    return kept
+        dropped[..., index + 1:] |= keep[..., None] & suppresses[..., index, index + 1:]
+    return candidates & ~dropped
+
+
+def best_slots(scores: torch.Tensor, valid: torch.Tensor, count: int) -> torch.Tensor:
+    """
+    Return the indices of the ``count`` best (N,) ``scores`` of ``valid`` slots, best first.
+
+    Equal scores keep their order; the slots without a candidate come last.
+    """
+    return torch.sort(torch.where(valid, scores, -math.inf), descending=True,
+                      stable=True)[1][:count]
 
 
 def leaders(scores: torch.Tensor, candidates: torch.Tensor,

@@ -19,6 +19,7 @@ from .detection import Detections, weighted_nms
 from .devices import upload
 from .landmarks import regions_from_keypoints, skeleton_similarity
 from .regions import crop_to_image, Regions
+from .suppression import best_slots
 
 
 def squares(width: int, height: int, side: float,
@@ -132,9 +133,7 @@ def merge_views(per_view: Detections, views: Regions, nms_iou: float, min_simila
     count, per = merged.scores.shape
     flat = merged.flatten()
     slots = min(MERGE_SLOTS_PER_PERSON * max_persons, len(flat.scores))
-    best = torch.sort(torch.where(flat.valid, flat.scores, -1.0), descending=True,
-                      stable=True)[1][:slots]
-    chosen = torch.sort(best)[0]  # back in view order
+    chosen = torch.sort(best_slots(flat.scores, flat.valid, slots))[0]  # back in view order
     compared = flat.select(chosen)
     view = torch.div(chosen, per, rounding_mode='floor')
     sides = regions_from_keypoints(compared.keypoints).sides
@@ -144,7 +143,6 @@ def merge_views(per_view: Detections, views: Regions, nms_iou: float, min_simila
     for index in range(count):  # each view against the kept detections of those before
         here = (view == index) & compared.valid
         kept |= here & ~(repeats & kept[None, :]).any(1)
-    order = torch.sort(torch.where(kept, compared.scores, -1.0), descending=True,
-                       stable=True)[1][:max_persons]
+    order = best_slots(compared.scores, kept, max_persons)
     best = compared.select(order)
     return Detections(best.boxes, best.keypoints, best.scores, kept[order])

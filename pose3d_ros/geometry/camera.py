@@ -12,7 +12,7 @@ the frame of the image's ``header.frame_id``.
 
 from dataclasses import dataclass
 import math
-from typing import Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -188,22 +188,20 @@ class CameraModel:
             return pinhole
         fx, fy, cx, cy = self.intrinsics  # Python numbers: no values copied to the device
         x, y = (pinhole[..., 0] - cx) / fx, (pinhole[..., 1] - cy) / fy
-        d = [float(v) for v in self.d]
-        r2 = x * x + y * y
         if self.distortion_model == 'equidistant':
-            r = torch.sqrt(r2)
-            theta = torch.atan(r)
-            t2 = theta * theta
-            theta_d = theta * (1 + t2 * (d[0] + t2 * (d[1] + t2 * (d[2] + t2 * d[3]))))
+            r = torch.sqrt(x * x + y * y)
+            theta_d, _ = _fisheye(torch.atan(r), self._coefficients)
             scale = torch.where(r > 1e-12, theta_d / r.clamp(min=1e-12), torch.ones_like(r))
             xd, yd = x * scale, y * scale
         else:
-            k = d + [0.0] * (8 - len(d))  # k1 k2 p1 p2 k3 k4 k5 k6
-            radial = (1 + r2 * (k[0] + r2 * (k[1] + r2 * k[4]))) / \
-                (1 + r2 * (k[5] + r2 * (k[6] + r2 * k[7])))
-            xd = x * radial + 2 * k[2] * x * y + k[3] * (r2 + 2 * x * x)
-            yd = y * radial + k[2] * (r2 + 2 * y * y) + 2 * k[3] * x * y
+            xd, yd, _, _ = _plumb_bob(x, y, self._coefficients)
         return torch.stack([xd * fx + cx, yd * fy + cy], -1)
+
+    @property
+    def _coefficients(self) -> List[float]:
+        """Return the distortion coefficients as Python numbers, plumb_bob's padded to 8."""
+        d = [float(v) for v in self.d]
+        return d if self.distortion_model == 'equidistant' else d + [0.0] * (8 - len(d))
 
     def undistort(self, delivered: torch.Tensor) -> torch.Tensor:
         """
@@ -219,30 +217,20 @@ class CameraModel:
             return delivered
         fx, fy, cx, cy = self.intrinsics
         x0, y0 = (delivered[..., 0] - cx) / fx, (delivered[..., 1] - cy) / fy
-        d = [float(v) for v in self.d]
+        k = self._coefficients
         if self.distortion_model == 'equidistant':
             theta_d = torch.sqrt(x0 * x0 + y0 * y0).clamp(max=math.pi / 2)
             theta = theta_d.clone()
             for _ in range(FISHEYE_NEWTON_STEPS):
-                t2 = theta * theta
-                value = theta * (1 + t2 * (d[0] + t2 * (d[1] + t2 * (d[2] + t2 * d[3]))))
-                slope = 1 + t2 * (3 * d[0] + t2 * (5 * d[1] + t2 * (7 * d[2] + t2 * 9 * d[3])))
+                value, slope = _fisheye(theta, k)
                 theta = theta - (value - theta_d) / slope
             scale = torch.where(theta_d > 1e-8, torch.tan(theta) / theta_d.clamp(min=1e-8),
                                 torch.ones_like(theta_d))
             x, y = x0 * scale, y0 * scale
         else:
-            k = d + [0.0] * (8 - len(d))  # k1 k2 p1 p2 k3 k4 k5 k6
             x, y = x0, y0
             for _ in range(PLUMB_BOB_NEWTON_STEPS):  # solve distort(x, y) = (x0, y0)
-                r2 = x * x + y * y
-                above = 1 + r2 * (k[0] + r2 * (k[1] + r2 * k[4]))
-                below = 1 + r2 * (k[5] + r2 * (k[6] + r2 * k[7]))
-                radial = above / below
-                slope = ((k[0] + r2 * (2 * k[1] + 3 * k[4] * r2)) * below -
-                         (k[5] + r2 * (2 * k[6] + 3 * k[7] * r2)) * above) / (below * below)
-                xd = x * radial + 2 * k[2] * x * y + k[3] * (r2 + 2 * x * x)
-                yd = y * radial + k[2] * (r2 + 2 * y * y) + 2 * k[3] * x * y
+                xd, yd, radial, slope = _plumb_bob(x, y, k)
                 # The Jacobian of (xd, yd) by (x, y): d radial / d r2 is the slope.
                 a = radial + 2 * x * x * slope + 2 * k[2] * y + 6 * k[3] * x
                 b = 2 * x * y * slope + 2 * k[2] * x + 2 * k[3] * y
@@ -256,11 +244,35 @@ class CameraModel:
                 step_x, step_y = (e * ex - b * ey) / safe, (a * ey - b * ex) / safe
                 newton = ((determinant > NEWTON_MIN_DETERMINANT) &
                           (step_x * step_x + step_y * step_y < NEWTON_MAX_STEP ** 2))
-                x, y = (torch.where(newton, x + step_x,
-                                    (x0 - 2 * k[2] * x * y - k[3] * (r2 + 2 * x * x)) / radial),
-                        torch.where(newton, y + step_y,
-                                    (y0 - k[2] * (r2 + 2 * y * y) - 2 * k[3] * x * y) / radial))
+                x, y = (torch.where(newton, x + step_x, (x0 - (xd - x * radial)) / radial),
+                        torch.where(newton, y + step_y, (y0 - (yd - y * radial)) / radial))
         return torch.stack([x * fx + cx, y * fy + cy], -1)
+
+
+def _fisheye(theta: torch.Tensor, d: List[float]) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Return the equidistant model's distorted angle of ``theta`` and its derivative."""
+    t2 = theta * theta
+    value = theta * (1 + t2 * (d[0] + t2 * (d[1] + t2 * (d[2] + t2 * d[3]))))
+    slope = 1 + t2 * (3 * d[0] + t2 * (5 * d[1] + t2 * (7 * d[2] + t2 * 9 * d[3])))
+    return value, slope
+
+
+def _plumb_bob(x: torch.Tensor, y: torch.Tensor, k: List[float]) -> Tuple[torch.Tensor, ...]:
+    """
+    Return the plumb_bob (rational) model at normalised (x, y): xd, yd, radial, slope.
+
+    ``k`` (k1 k2 p1 p2 k3 k4 k5 k6); ``radial`` the radial factor and ``slope`` its
+    derivative by r2, for the Jacobian of :meth:`CameraModel.undistort`.
+    """
+    r2 = x * x + y * y
+    above = 1 + r2 * (k[0] + r2 * (k[1] + r2 * k[4]))
+    below = 1 + r2 * (k[5] + r2 * (k[6] + r2 * k[7]))
+    radial = above / below
+    slope = ((k[0] + r2 * (2 * k[1] + 3 * k[4] * r2)) * below -
+             (k[5] + r2 * (2 * k[6] + 3 * k[7] * r2)) * above) / (below * below)
+    xd = x * radial + 2 * k[2] * x * y + k[3] * (r2 + 2 * x * x)
+    yd = y * radial + k[2] * (r2 + 2 * y * y) + 2 * k[3] * x * y
+    return xd, yd, radial, slope
 
 
 def _check_size(width: int, height: int) -> None:

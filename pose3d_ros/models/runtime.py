@@ -56,12 +56,12 @@ class TorchNetwork:
                  model_dir: Optional[PathLike] = None) -> None:
         self.module = spec.load(model_dir).to(device, dtype).to(
             memory_format=torch.channels_last)
-        if dtype != torch.float32:
+        if dtype == torch.float16:
             float32_heads(self.module)
         self.dtype = dtype
 
     def __call__(self, batch: torch.Tensor) -> Tuple[torch.Tensor, ...]:
-        """Run an (N, 3, H, W) batch; outputs float32 (float64 modules: float64)."""
+        """Run an (N, 3, H, W) batch; outputs in the module's dtype, float32 for float16."""
         return tuple(self.module(batch.to(self.dtype).contiguous(
             memory_format=torch.channels_last)))
 

@@ -79,9 +79,9 @@ class Mppe:
                                                           memory_format=memory)
         self.posenet = fold_batch_norm(posenet.eval()).to(device=device, dtype=dtype,
                                                           memory_format=memory)
-        for network in (self.rootnet, self.posenet):
+        for network in (self.rootnet, self.posenet) if dtype == torch.float16 else ():
             # Normalised pixels reach about 1130: the stem reads them in float32 and hands
-            # its dtype on (:mod:`pose3d_ros.models.precision`).
+            # float16 on (:mod:`pose3d_ros.models.precision`).
             network.backbone.conv1 = Float32Layer(network.backbone.conv1, dtype)
         self.device, self.dtype, self.memory = device, dtype, memory
         #: The joints PoseNet predicts: MuCo-21 or Human3.6M-18.
@@ -126,7 +126,9 @@ class Mppe:
         regions = Regions(boxes_t[:, :2] + boxes_t[:, 2:] / 2.0, boxes_t[:, 2],
                           boxes_t.new_zeros(count))
         crops = crop(image, regions, INPUT_SIZE, 'zeros', to_source)
-        inputs = normalise(crops).contiguous(memory_format=self.memory)  # float32: the stem
+        # float32 in float16 too: there the stem reads them in float32.
+        inputs = normalise(crops).to(torch.float32 if self.dtype == torch.float16 else
+                                     self.dtype).contiguous(memory_format=self.memory)
         # k in mm stays float32 (small boxes give k beyond float16's 65504).
         k = upload(prior_z * 1000.0, self.device, torch.float32)
         chunks = [slice(start, start + MAX_BATCH) for start in range(0, count, MAX_BATCH)]

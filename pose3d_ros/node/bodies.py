@@ -24,6 +24,7 @@ tf2_ros, tf2_msgs and hri_msgs are not on PyPI: each is used when it can be impo
 install).
 """
 
+import functools
 from typing import Any, Dict, List, Sequence, Tuple
 
 from geometry_msgs.msg import Transform, TransformStamped, Vector3
@@ -90,6 +91,24 @@ def body_transforms(header: Header, persons: Sequence[Person]) -> List[Transform
     return transforms
 
 
+@functools.lru_cache(maxsize=8)
+def _skeleton2d_table(names: Tuple[str, ...]) -> Tuple[np.ndarray, np.ndarray]:
+    """
+    Return, for joints ``names``, Skeleton2D's (18, 2) joint indices and (18,) presence.
+
+    Each keypoint is the midpoint of its two indices (one joint: repeated); a keypoint the
+    set lacks has indices 0 and is not present.
+    """
+    indices, present = np.zeros((len(SKELETON2D_JOINTS), 2), int), np.zeros(
+        len(SKELETON2D_JOINTS), bool)
+    for row, choices in enumerate(SKELETON2D_JOINTS):
+        found = next((choice for choice in choices if all(n in names for n in choice)), None)
+        if found is not None:
+            indices[row] = [names.index(found[0]), names.index(found[-1])]
+            present[row] = True
+    return indices, present
+
+
 def skeleton2d_points(keypoints: np.ndarray, visibility: np.ndarray, joint_set: JointSet,
                       width: int, height: int) -> np.ndarray:
     """
@@ -98,19 +117,13 @@ def skeleton2d_points(keypoints: np.ndarray, visibility: np.ndarray, joint_set: 
     ``keypoints`` (J, 2) pixels and ``visibility`` (J,) of ``joint_set``. A keypoint the
     set lacks, or outside the image, is (0, 0) or clipped with confidence 0.
     """
-    points = np.zeros((len(SKELETON2D_JOINTS), 3))
-    names = joint_set.joint_names
-    for row, choices in enumerate(SKELETON2D_JOINTS):
-        found = next((choice for choice in choices if all(n in names for n in choice)), None)
-        if found is None:
-            continue
-        indices = [names.index(name) for name in found]
-        xy = np.asarray(keypoints, dtype=np.float64)[indices].mean(axis=0) / [width, height]
-        inside = bool(((xy >= 0.0) & (xy <= 1.0)).all())
-        points[row, :2] = np.clip(xy, 0.0, 1.0)
-        points[row, 2] = float(np.clip(np.min(np.asarray(visibility)[indices]), 0.0, 1.0)) \
-            if inside else 0.0
-    return points
+    indices, present = _skeleton2d_table(tuple(joint_set.joint_names))
+    xy = np.asarray(keypoints, dtype=np.float64)[indices].mean(axis=1) / [width, height]
+    inside = ((xy >= 0.0) & (xy <= 1.0)).all(axis=1) & present
+    confidence = np.clip(np.asarray(visibility, dtype=np.float64)[indices].min(axis=1),
+                         0.0, 1.0)
+    return np.concatenate([np.clip(xy, 0.0, 1.0) * present[:, None],
+                           np.where(inside, confidence, 0.0)[:, None]], axis=1)
 
 
 def skeleton2d(header: Header, person: Person, width: int, height: int) -> Any:

@@ -187,15 +187,13 @@ class Pose3dNode(LifecycleNode):
         try:
             self.config = node_config(values)
             if not self._listen_to_tf() or not self._people_as_data():
-                self._stop_listening_to_tf()
-                self._stop_people_as_data()
+                self._release()
                 return TransitionCallbackReturn.FAILURE
             estimator = self._compute.submit(PoseEstimator, self.config.estimator).result()
             self._compute.submit(estimator.warm_up).result()
         except (ModelFileError, ValueError, OSError) as exc:
             self.get_logger().error(f'cannot load the pose models: {exc}')
-            self._stop_listening_to_tf()
-            self._stop_people_as_data()
+            self._release()
             return TransitionCallbackReturn.FAILURE
         self.pipeline = Pipeline(estimator, self.config.pipeline)
         self.get_logger().info(f'models loaded on {estimator.device}, run by '
@@ -238,17 +236,6 @@ class Pose3dNode(LifecycleNode):
             else:
                 self.get_logger().info(f'body frames are not published: {frames.how}')
         return True
-
-    def _stop_people_as_data(self) -> None:
-        frames, bodies, self._frames, self._bodies = self._frames, self._bodies, None, None
-        for publisher in (frames, bodies):
-            if publisher is not None:
-                publisher.close()
-
-    def _stop_listening_to_tf(self) -> None:
-        lookup, self._tf = self._tf, None
-        if lookup is not None:
-            lookup.close()
 
     @_logged
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -329,8 +316,11 @@ class Pose3dNode(LifecycleNode):
         for publisher in self._outputs.values():
             self.destroy_lifecycle_publisher(publisher)
         self._outputs = {}
-        self._stop_listening_to_tf()
-        self._stop_people_as_data()
+        lookup, frames, bodies = self._tf, self._frames, self._bodies
+        self._tf = self._frames = self._bodies = None
+        for held in (lookup, frames, bodies):
+            if held is not None:
+                held.close()
         self.pipeline = None
         release_cached_memory()
 

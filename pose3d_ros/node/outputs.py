@@ -46,19 +46,14 @@ class Scene:
 
     ``persons`` in the outputs' frame; ``floor_lines`` (2L, 3): the ends of the floor
     grid's segments (:func:`~.messages.floor_grid`), metres, None without a floor;
-    ``seen`` the same persons in the camera's frame when the outputs are in another (None:
-    ``persons`` are): their labels give the distance from the camera, and the debug
+    ``in_camera`` the same persons in the camera's frame (``persons`` themselves when the
+    outputs are in it): their labels give the distance from the camera, and the debug
     image is the camera's.
     """
 
     persons: Sequence[Person]
-    floor_lines: Optional[np.ndarray] = None
-    seen: Optional[Sequence[Person]] = None
-
-    @property
-    def in_camera(self) -> Sequence[Person]:
-        """Return the persons in the camera's frame."""
-        return self.persons if self.seen is None else self.seen
+    floor_lines: Optional[np.ndarray]
+    in_camera: Sequence[Person]
 
     @property
     def labels(self) -> List[str]:
@@ -70,7 +65,7 @@ class Scene:
         """Return ``result``'s scene, moved by ``to_frame`` from the camera frame if given."""
         lines = None if result.ground is None else messages.floor_grid(result.ground)
         if to_frame is None:
-            return Scene(result.persons, lines)
+            return Scene(result.persons, lines, result.persons)
         return Scene([person.transformed(to_frame) for person in result.persons],
                      None if lines is None else to_frame.apply(lines), result.persons)
 
