@@ -131,7 +131,8 @@ def print_output_costs(frame: np.ndarray, persons: Sequence[Person], repeats: in
     print('| output | build ms | serialise ms |')
     print('| --- | --- | --- |')
     for output in OUTPUTS:
-        build = functools.partial(output.build, header, frame, Scene(persons), style)
+        build = functools.partial(output.build, header, frame, Scene(persons, None, persons),
+                                  style)
         message = build()
         print(f'| {output.name} | {median_ms(build):.2f} | '
               f'{median_ms(lambda: serialize_message(message)):.2f} |')
